@@ -1,0 +1,191 @@
+/**
+ * Host-side writers for endpoint state (static description and live load), validated so that
+ * neither implementation ever sees NaN, negative or out-of-range input.
+ */
+import { Ctr, Role, type RoleCode } from "./abi.ts";
+import { PolicyInputError } from "./errors.ts";
+import type { CoreState } from "./state.ts";
+import { requireFinite, requireInteger, requireTime } from "./validate.ts";
+
+export type EndpointRole = "prefill" | "decode" | "both";
+
+/** What an endpoint is: fixed for its life unless the fleet changes. */
+export interface EndpointSpec {
+  readonly role: EndpointRole;
+  /** Physical host; endpoints on different hosts exchange KV over the network. */
+  readonly hostId?: number;
+  /** NUMA node of the GPU's host attachment. */
+  readonly numaNode?: number;
+  /** NVLink domain id (endpoints in one domain exchange KV over NVLink); -1 for none. */
+  readonly nvlinkDomain?: number;
+  /** Prefill throughput of this endpoint for this model. */
+  readonly prefillTokensPerMs: number;
+  /** Decode step time with an empty batch (weights read once per step). */
+  readonly decodeBaseMs: number;
+  /** Extra decode step time per KV block resident in the batch. */
+  readonly decodeMsPerKvBlock: number;
+  /** KV blocks that fit in GPU memory. */
+  readonly kvCapacityBlocks: number;
+  /** Extra step time per KV block held in the host slab (grows with NUMA distance). */
+  readonly slabMsPerBlock?: number;
+  /** Hourly price, for cost-aware scoring and cost reports (0: unknown). */
+  readonly costPerHour?: number;
+}
+
+/** What an endpoint is doing now. Every field is optional in an update. */
+export interface EndpointLoad {
+  readonly healthy?: boolean;
+  readonly queuedPrefillTokens?: number;
+  readonly activeSeqs?: number;
+  readonly activeKvBlocks?: number;
+  readonly hostKvFreeBlocks?: number;
+  readonly ttftObservedMs?: number;
+  readonly ttftObservedAtMs?: number;
+  readonly tpotObservedMs?: number;
+  readonly tpotObservedAtMs?: number;
+}
+
+const ROLE_CODES: Readonly<Record<EndpointRole, RoleCode>> = {
+  prefill: Role.PREFILL,
+  decode: Role.DECODE,
+  both: Role.BOTH,
+};
+
+export function roleCode(role: EndpointRole): RoleCode {
+  const code = ROLE_CODES[role];
+  if (code === undefined) {
+    throw new PolicyInputError(
+      `Invalid endpoint: 'role' must be one of prefill, decode, both: current value is ${
+        JSON.stringify(role)
+      }`,
+    );
+  }
+  return code;
+}
+
+export function endpointCount(s: CoreState): number {
+  return s.counters[Ctr.ENDPOINT_COUNT];
+}
+
+/** Grows or shrinks the active endpoint range [0, n). New endpoints start inactive. */
+export function setEndpointCount(s: CoreState, n: number): void {
+  requireInteger("Cannot resize endpoints", "count", n, 0, s.limits.endpoints + 1);
+  const old = s.counters[Ctr.ENDPOINT_COUNT];
+  for (let i = n; i < old; i++) clearEndpoint(s, i);
+  for (let i = old; i < n; i++) clearEndpoint(s, i);
+  s.counters[Ctr.ENDPOINT_COUNT] = n;
+}
+
+function clearEndpoint(s: CoreState, i: number): void {
+  s.role[i] = Role.NONE;
+  s.healthy[i] = 0;
+  s.host[i] = 0;
+  s.numa[i] = 0;
+  s.domain[i] = -1;
+  s.prefillMsPerToken[i] = 0;
+  s.decodeBaseMs[i] = 0;
+  s.decodeMsPerBlock[i] = 0;
+  s.kvCapacity[i] = 0;
+  s.slabMsPerBlock[i] = 0;
+  s.costPerHour[i] = 0;
+  s.queuedPrefill[i] = 0;
+  s.activeSeqs[i] = 0;
+  s.activeKv[i] = 0;
+  s.hostKvFree[i] = 0;
+  s.ttftObs[i] = 0;
+  s.ttftObsAt[i] = 0;
+  s.tpotObs[i] = 0;
+  s.tpotObsAt[i] = 0;
+}
+
+export function requireEndpoint(s: CoreState, context: string, i: number): number {
+  return requireInteger(context, "endpoint", i, 0, s.counters[Ctr.ENDPOINT_COUNT]);
+}
+
+/** Describes endpoint `i` and marks it healthy with no load. */
+export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
+  const ctx = `Cannot set endpoint ${i}`;
+  requireEndpoint(s, ctx, i);
+  const role = roleCode(spec.role);
+  const host = requireInteger(ctx, "hostId", spec.hostId ?? 0, 0, s.limits.hosts);
+  const numa = requireInteger(ctx, "numaNode", spec.numaNode ?? 0, 0, s.limits.numaPerHost);
+  const domain = requireInteger(ctx, "nvlinkDomain", spec.nvlinkDomain ?? -1, -1, s.limits.domains);
+  const rate = requireFinite(ctx, "prefillTokensPerMs", spec.prefillTokensPerMs, Number.MIN_VALUE);
+  const base = requireFinite(ctx, "decodeBaseMs", spec.decodeBaseMs);
+  const perBlock = requireFinite(ctx, "decodeMsPerKvBlock", spec.decodeMsPerKvBlock);
+  const capacity = requireFinite(ctx, "kvCapacityBlocks", spec.kvCapacityBlocks, 1);
+  const slab = requireFinite(ctx, "slabMsPerBlock", spec.slabMsPerBlock ?? 0);
+  const price = requireFinite(ctx, "costPerHour", spec.costPerHour ?? 0);
+  clearEndpoint(s, i);
+  s.role[i] = role;
+  s.healthy[i] = 1;
+  s.host[i] = host;
+  s.numa[i] = numa;
+  s.domain[i] = domain;
+  s.prefillMsPerToken[i] = 1 / rate;
+  s.decodeBaseMs[i] = base;
+  s.decodeMsPerBlock[i] = perBlock;
+  s.kvCapacity[i] = capacity;
+  s.slabMsPerBlock[i] = slab;
+  s.costPerHour[i] = price;
+}
+
+/** Overwrites the given load fields of endpoint `i`. */
+export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
+  const ctx = `Cannot update endpoint ${i}`;
+  requireEndpoint(s, ctx, i);
+  if (s.role[i] === Role.NONE) {
+    throw new PolicyInputError(`${ctx}: it has no role yet; call setEndpoint(${i}, spec) first`);
+  }
+  // Validate everything before writing anything, so a bad update leaves no partial state.
+  const q = load.queuedPrefillTokens, seqs = load.activeSeqs, kv = load.activeKvBlocks;
+  const free = load.hostKvFreeBlocks, ttft = load.ttftObservedMs, tpot = load.tpotObservedMs;
+  const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
+  if (q !== undefined) requireFinite(ctx, "queuedPrefillTokens", q);
+  if (seqs !== undefined) requireFinite(ctx, "activeSeqs", seqs);
+  if (kv !== undefined) requireFinite(ctx, "activeKvBlocks", kv);
+  if (free !== undefined) requireFinite(ctx, "hostKvFreeBlocks", free);
+  if (ttft !== undefined) requireFinite(ctx, "ttftObservedMs", ttft);
+  if (tpot !== undefined) requireFinite(ctx, "tpotObservedMs", tpot);
+  if (ttftAt !== undefined) requireTime(ctx, "ttftObservedAtMs", ttftAt);
+  if (tpotAt !== undefined) requireTime(ctx, "tpotObservedAtMs", tpotAt);
+  if (load.healthy !== undefined && typeof load.healthy !== "boolean") {
+    throw new PolicyInputError(
+      `${ctx}: 'healthy' must be a boolean: current value is ${load.healthy}`,
+    );
+  }
+  if (load.healthy !== undefined) s.healthy[i] = load.healthy ? 1 : 0;
+  if (q !== undefined) s.queuedPrefill[i] = q;
+  if (seqs !== undefined) s.activeSeqs[i] = seqs;
+  if (kv !== undefined) s.activeKv[i] = kv;
+  if (free !== undefined) s.hostKvFree[i] = free;
+  if (ttft !== undefined) s.ttftObs[i] = ttft;
+  if (ttftAt !== undefined) s.ttftObsAt[i] = ttftAt;
+  if (tpot !== undefined) s.tpotObs[i] = tpot;
+  if (tpotAt !== undefined) s.tpotObsAt[i] = tpotAt;
+}
+
+/**
+ * In-router accounting: adds deltas to an endpoint's queued prefill tokens, active sequences
+ * and KV blocks (at dispatch, first token, finish). Results below zero are an accounting bug
+ * in the caller and are rejected rather than clamped.
+ */
+export function addLoad(
+  s: CoreState,
+  i: number,
+  queuedPrefillTokens: number,
+  activeSeqs: number,
+  activeKvBlocks: number,
+): void {
+  const ctx = `Cannot account load on endpoint ${i}`;
+  requireEndpoint(s, ctx, i);
+  const q = s.queuedPrefill[i] + queuedPrefillTokens;
+  const n = s.activeSeqs[i] + activeSeqs;
+  const kv = s.activeKv[i] + activeKvBlocks;
+  requireFinite(ctx, "queuedPrefillTokens", q);
+  requireFinite(ctx, "activeSeqs", n);
+  requireFinite(ctx, "activeKvBlocks", kv);
+  s.queuedPrefill[i] = q;
+  s.activeSeqs[i] = n;
+  s.activeKv[i] = kv;
+}

@@ -1,0 +1,84 @@
+/**
+ * The time model every score is built from (docs/POLICY.md, "Predicted times").
+ * Each function is one formula; the AssemblyScript twins live in `assembly/model.ts` and
+ * must perform the same floating-point operations in the same order.
+ */
+import { Cfg, LinkClass } from "../abi.ts";
+import type { CoreState } from "../state.ts";
+
+/** An observation counts only if present and younger than `telemetryMaxAgeMs`. */
+export function observedFloor(
+  obs: number,
+  at: number,
+  weight: number,
+  now: number,
+  maxAge: number,
+): number {
+  return obs > 0 && now - at <= maxAge ? obs * weight : 0;
+}
+
+/** Prompt tokens endpoint `e` must compute: the request minus its cached prefix blocks there. */
+export function uncachedTokens(s: CoreState, e: number, promptTokens: number): number {
+  return Math.max(0, promptTokens - s.matched[e] * s.config[Cfg.PREFIX_BLOCK_TOKENS]);
+}
+
+/** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
+export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: number): number {
+  const cfg = s.config;
+  const queued = (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e];
+  const floor = observedFloor(
+    s.ttftObs[e],
+    s.ttftObsAt[e],
+    cfg[Cfg.TTFT_OBSERVED_WEIGHT],
+    now,
+    cfg[Cfg.TELEMETRY_MAX_AGE_MS],
+  );
+  return Math.max(queued, floor);
+}
+
+/** Predicted decode step time of `e` with `kv` blocks resident (host-slab overflow included). */
+export function stepTimeMs(s: CoreState, e: number, kv: number, now: number): number {
+  const cfg = s.config;
+  const model = s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv;
+  const floor = observedFloor(
+    s.tpotObs[e],
+    s.tpotObsAt[e],
+    cfg[Cfg.TPOT_OBSERVED_WEIGHT],
+    now,
+    cfg[Cfg.TELEMETRY_MAX_AGE_MS],
+  );
+  const overflow = Math.max(0, kv - s.kvCapacity[e] * cfg[Cfg.DECODE_KV_USAGE_LIMIT]);
+  return Math.max(model, floor) + overflow * s.slabMsPerBlock[e];
+}
+
+/** Whether `e` can take `extraKv` more blocks (GPU up to the usage limit, then its host slab). */
+export function fitsKv(s: CoreState, e: number, extraKv: number): boolean {
+  return s.activeKv[e] + extraKv <=
+    s.kvCapacity[e] * s.config[Cfg.DECODE_KV_USAGE_LIMIT] + s.hostKvFree[e];
+}
+
+/** The link KV crosses from `p` to `d`: same GPU, NVLink domain, host/NUMA, or network. */
+export function linkClass(s: CoreState, p: number, d: number): number {
+  if (p === d) return LinkClass.SAME;
+  const domain = s.domain[p];
+  if (domain >= 0 && domain === s.domain[d]) return LinkClass.NVLINK;
+  if (s.host[p] !== s.host[d]) return LinkClass.NETWORK;
+  if (s.numa[p] === s.numa[d]) return LinkClass.PCIE;
+  return LinkClass.CROSS_NUMA;
+}
+
+/** Time to move `tokens` tokens of KV over link class `link`. */
+export function transferMs(cfg: Float64Array, link: number, tokens: number): number {
+  switch (link) {
+    case LinkClass.SAME:
+      return 0;
+    case LinkClass.NVLINK:
+      return tokens * cfg[Cfg.XFER_MS_PER_TOKEN_NVLINK] + cfg[Cfg.XFER_LATENCY_MS_NVLINK];
+    case LinkClass.PCIE:
+      return tokens * cfg[Cfg.XFER_MS_PER_TOKEN_PCIE] + cfg[Cfg.XFER_LATENCY_MS_PCIE];
+    case LinkClass.CROSS_NUMA:
+      return tokens * cfg[Cfg.XFER_MS_PER_TOKEN_CROSS_NUMA] + cfg[Cfg.XFER_LATENCY_MS_CROSS_NUMA];
+    default:
+      return tokens * cfg[Cfg.XFER_MS_PER_TOKEN_NETWORK] + cfg[Cfg.XFER_LATENCY_MS_NETWORK];
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The round-robin baseline, in the same interface as the predictive policy: it takes the next
+ * healthy endpoint of the right pool in cyclic order and ignores load and locality. It follows
+ * the same disaggregation mode (under `conditional` it uses the static local-prefill rule).
+ * The result's predicted times come from the same model, for reporting only.
+ */
+import { Cfg, Ctr, Disaggregation, Req, Res, Role, Status } from "../abi.ts";
+import type { CoreState } from "../state.ts";
+import { linkClass, prefillTimeMs, stepTimeMs, transferMs, uncachedTokens } from "./model.ts";
+import { clearMatches, matchPrefix } from "./prefix_match.ts";
+import { writeFailure } from "./route_predictive.ts";
+
+/** Next healthy endpoint with `roleBit` at or after the cursor; advances the cursor past it. */
+function nextInCycle(s: CoreState, n: number, cursorSlot: number, roleBit: number): number {
+  const start = n > 0 ? s.counters[cursorSlot] % n : 0;
+  for (let i = 0; i < n; i++) {
+    const e = (start + i) % n;
+    if (s.healthy[e] !== 0 && (s.role[e] & roleBit) !== 0) {
+      s.counters[cursorSlot] = (e + 1) % n;
+      return e;
+    }
+  }
+  return -1;
+}
+
+export function routeRoundRobin(s: CoreState, now: number): number {
+  const touchedCount = matchPrefix(s);
+  const status = decide(s, now);
+  clearMatches(s, touchedCount);
+  return status;
+}
+
+function decide(s: CoreState, now: number): number {
+  const cfg = s.config;
+  const res = s.result;
+  const n = s.counters[Ctr.ENDPOINT_COUNT];
+  const prompt = s.request[Req.PROMPT_TOKENS];
+  const output = s.request[Req.OUTPUT_TOKENS];
+  const mode = cfg[Cfg.DISAGGREGATION];
+  const reqKv = Math.ceil((prompt + output) / cfg[Cfg.KV_BLOCK_TOKENS]);
+  res[Res.REQUEST_KV_BLOCKS] = reqKv;
+
+  const d = nextInCycle(s, n, Ctr.RR_DECODE, Role.DECODE);
+  if (d < 0) return writeFailure(res, Status.NO_DECODE_CAPACITY);
+  let p = d;
+  const wantsRemote = mode === Disaggregation.ALWAYS ||
+    (mode === Disaggregation.CONDITIONAL &&
+      uncachedTokens(s, d, prompt) >= cfg[Cfg.LOCAL_PREFILL_MAX_TOKENS]);
+  if (wantsRemote) {
+    const candidate = nextInCycle(s, n, Ctr.RR_PREFILL, Role.PREFILL);
+    if (candidate >= 0) p = candidate;
+    else if (mode === Disaggregation.ALWAYS && cfg[Cfg.ALLOW_SPILLOVER] === 0) {
+      return writeFailure(res, Status.NO_PREFILL_CAPACITY);
+    }
+  }
+  const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, now);
+  const uncached = uncachedTokens(s, p, prompt);
+  const transfer = transferMs(cfg, linkClass(s, p, d), prompt);
+  const ttft = p === d
+    ? prefillTimeMs(s, p, uncached, now)
+    : prefillTimeMs(s, p, uncached, now) + transfer + step;
+  res[Res.STATUS] = Status.OK;
+  res[Res.PREFILL] = p;
+  res[Res.DECODE] = d;
+  res[Res.DISAGGREGATED] = p === d ? 0 : 1;
+  res[Res.TTFT_MS] = ttft;
+  res[Res.TPOT_MS] = step;
+  res[Res.UNCACHED_TOKENS] = uncached;
+  res[Res.TRANSFER_MS] = transfer;
+  res[Res.COST_MS] = ttft + output * step + s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
+  return Status.OK;
+}

@@ -1,0 +1,87 @@
+/** Writing a routing request into the request regions and reading the decision back. */
+import { Req, Res, Status } from "./abi.ts";
+import { PolicyInputError } from "./errors.ts";
+import type { CoreState } from "./state.ts";
+import { requireFinite } from "./validate.ts";
+
+export interface RouteRequest {
+  /** Prompt length in tokens. */
+  readonly promptTokens: number;
+  /** Expected output tokens (the host's estimate: max_tokens, a running mean, ...). */
+  readonly outputTokens: number;
+  /** Ids of the prompt's prefix blocks, in order (see `prefixBlockTokens`). */
+  readonly prefixBlocks?: ArrayLike<number>;
+}
+
+export type RouteStatus = "ok" | "no-decode-capacity" | "no-prefill-capacity";
+
+export interface RouteDecision {
+  readonly status: RouteStatus;
+  /** Endpoint that prefills (equals `decode` when not disaggregated); -1 on failure. */
+  readonly prefill: number;
+  readonly decode: number;
+  readonly disaggregated: boolean;
+  readonly ttftMs: number;
+  readonly tpotMs: number;
+  /** Prompt tokens the prefill endpoint must compute (the rest hit its prefix cache). */
+  readonly uncachedTokens: number;
+  readonly transferMs: number;
+  readonly requestKvBlocks: number;
+  readonly costMs: number;
+}
+
+const CONTEXT = "Cannot route request";
+
+export function writeRequest(s: CoreState, req: RouteRequest): void {
+  requireFinite(CONTEXT, "promptTokens", req.promptTokens);
+  requireFinite(CONTEXT, "outputTokens", req.outputTokens);
+  const blocks = req.prefixBlocks ?? [];
+  if (blocks.length > s.limits.requestBlocks) {
+    throw new PolicyInputError(
+      `${CONTEXT}: 'prefixBlocks' holds at most ${s.limits.requestBlocks} ids (capacity ` +
+        `'requestBlocks'): current length is ${blocks.length}`,
+    );
+  }
+  for (let i = 0; i < blocks.length; i++) {
+    const id = blocks[i];
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+      throw new PolicyInputError(
+        `${CONTEXT}: 'prefixBlocks[${i}]' must be an integer from 0 to 4294967295: ` +
+          `current value is ${id}`,
+      );
+    }
+  }
+  for (let i = 0; i < blocks.length; i++) s.requestBlocks[i] = blocks[i];
+  s.request[Req.PROMPT_TOKENS] = req.promptTokens;
+  s.request[Req.OUTPUT_TOKENS] = req.outputTokens;
+  s.request[Req.BLOCK_COUNT] = blocks.length;
+}
+
+export function statusName(code: number): RouteStatus {
+  switch (code) {
+    case Status.OK:
+      return "ok";
+    case Status.NO_DECODE_CAPACITY:
+      return "no-decode-capacity";
+    case Status.NO_PREFILL_CAPACITY:
+      return "no-prefill-capacity";
+    default:
+      throw new Error(`scoring core returned unexpected status ${code}`);
+  }
+}
+
+export function readDecision(s: CoreState): RouteDecision {
+  const r = s.result;
+  return {
+    status: statusName(r[Res.STATUS]),
+    prefill: r[Res.PREFILL],
+    decode: r[Res.DECODE],
+    disaggregated: r[Res.DISAGGREGATED] !== 0,
+    ttftMs: r[Res.TTFT_MS],
+    tpotMs: r[Res.TPOT_MS],
+    uncachedTokens: r[Res.UNCACHED_TOKENS],
+    transferMs: r[Res.TRANSFER_MS],
+    requestKvBlocks: r[Res.REQUEST_KV_BLOCKS],
+    costMs: r[Res.COST_MS],
+  };
+}
