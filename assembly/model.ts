@@ -1,0 +1,123 @@
+// The time model (docs/POLICY.md, "Predicted times"): twins of src/core/reference/model.ts,
+// performing the same floating-point operations in the same order.
+
+import {
+  CFG_DECODE_KV_USAGE_LIMIT,
+  CFG_PREFIX_BLOCK_TOKENS,
+  CFG_TELEMETRY_MAX_AGE_MS,
+  CFG_TPOT_OBSERVED_WEIGHT,
+  CFG_TTFT_OBSERVED_WEIGHT,
+  CFG_XFER_LATENCY_MS_CROSS_NUMA,
+  CFG_XFER_LATENCY_MS_NETWORK,
+  CFG_XFER_LATENCY_MS_NVLINK,
+  CFG_XFER_LATENCY_MS_PCIE,
+  CFG_XFER_MS_PER_TOKEN_CROSS_NUMA,
+  CFG_XFER_MS_PER_TOKEN_NETWORK,
+  CFG_XFER_MS_PER_TOKEN_NVLINK,
+  CFG_XFER_MS_PER_TOKEN_PCIE,
+  LINKCLASS_CROSS_NUMA,
+  LINKCLASS_NETWORK,
+  LINKCLASS_NVLINK,
+  LINKCLASS_PCIE,
+  LINKCLASS_SAME,
+} from "./abi";
+import {
+  base,
+  REGION_ACTIVE_KV,
+  REGION_CONFIG,
+  REGION_DECODE_BASE_MS,
+  REGION_DECODE_MS_PER_BLOCK,
+  REGION_DOMAIN,
+  REGION_HOST,
+  REGION_HOST_KV_FREE,
+  REGION_KV_CAPACITY,
+  REGION_MATCHED,
+  REGION_NUMA,
+  REGION_PREFILL_MS_PER_TOKEN,
+  REGION_QUEUED_PREFILL,
+  REGION_SLAB_MS_PER_BLOCK,
+  REGION_TPOT_OBS,
+  REGION_TPOT_OBS_AT,
+  REGION_TTFT_OBS,
+  REGION_TTFT_OBS_AT,
+} from "./layout";
+import { f64At, i32At } from "./mem";
+
+// @ts-ignore: decorator
+@inline function observedFloor(obs: f64, at: f64, weight: f64, now: f64, maxAge: f64): f64 {
+  return obs > 0 && now - at <= maxAge ? obs * weight : 0;
+}
+
+export function uncachedTokens(e: i32, prompt: f64): f64 {
+  const cfg = base(REGION_CONFIG);
+  return max<f64>(
+    0,
+    prompt - <f64>i32At(base(REGION_MATCHED), e) * f64At(cfg, CFG_PREFIX_BLOCK_TOKENS),
+  );
+}
+
+export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
+  const cfg = base(REGION_CONFIG);
+  const queued = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
+    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
+  const floor = observedFloor(
+    f64At(base(REGION_TTFT_OBS), e),
+    f64At(base(REGION_TTFT_OBS_AT), e),
+    f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT),
+    now,
+    f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
+  );
+  return max<f64>(queued, floor);
+}
+
+export function stepTimeMs(e: i32, kv: f64, now: f64): f64 {
+  const cfg = base(REGION_CONFIG);
+  const model = f64At(base(REGION_DECODE_BASE_MS), e) +
+    f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv;
+  const floor = observedFloor(
+    f64At(base(REGION_TPOT_OBS), e),
+    f64At(base(REGION_TPOT_OBS_AT), e),
+    f64At(cfg, CFG_TPOT_OBSERVED_WEIGHT),
+    now,
+    f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
+  );
+  const overflow = max<f64>(
+    0,
+    kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT),
+  );
+  return max<f64>(model, floor) + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
+}
+
+export function fitsKv(e: i32, extraKv: f64): bool {
+  return f64At(base(REGION_ACTIVE_KV), e) + extraKv <=
+    f64At(base(REGION_KV_CAPACITY), e) * f64At(base(REGION_CONFIG), CFG_DECODE_KV_USAGE_LIMIT) +
+      f64At(base(REGION_HOST_KV_FREE), e);
+}
+
+export function linkClass(p: i32, d: i32): i32 {
+  if (p == d) return LINKCLASS_SAME;
+  const domain = i32At(base(REGION_DOMAIN), p);
+  if (domain >= 0 && domain == i32At(base(REGION_DOMAIN), d)) return LINKCLASS_NVLINK;
+  if (i32At(base(REGION_HOST), p) != i32At(base(REGION_HOST), d)) return LINKCLASS_NETWORK;
+  if (i32At(base(REGION_NUMA), p) == i32At(base(REGION_NUMA), d)) return LINKCLASS_PCIE;
+  return LINKCLASS_CROSS_NUMA;
+}
+
+export function transferMs(link: i32, tokens: f64): f64 {
+  const cfg = base(REGION_CONFIG);
+  switch (link) {
+    case LINKCLASS_SAME:
+      return 0;
+    case LINKCLASS_NVLINK:
+      return tokens * f64At(cfg, CFG_XFER_MS_PER_TOKEN_NVLINK) +
+        f64At(cfg, CFG_XFER_LATENCY_MS_NVLINK);
+    case LINKCLASS_PCIE:
+      return tokens * f64At(cfg, CFG_XFER_MS_PER_TOKEN_PCIE) + f64At(cfg, CFG_XFER_LATENCY_MS_PCIE);
+    case LINKCLASS_CROSS_NUMA:
+      return tokens * f64At(cfg, CFG_XFER_MS_PER_TOKEN_CROSS_NUMA) +
+        f64At(cfg, CFG_XFER_LATENCY_MS_CROSS_NUMA);
+    default:
+      return tokens * f64At(cfg, CFG_XFER_MS_PER_TOKEN_NETWORK) +
+        f64At(cfg, CFG_XFER_LATENCY_MS_NETWORK);
+  }
+}

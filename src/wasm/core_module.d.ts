@@ -1,0 +1,2 @@
+declare const coreModule: WebAssembly.Module;
+export default coreModule;
