@@ -1,0 +1,274 @@
+/**
+ * One behavioural conformance suite, run against every implementation of the policy
+ * (`reference_test.ts`, `wasm_test.ts`). Each case pins a claim of docs/POLICY.md: that an
+ * input really moves a decision, that ties do not herd, that budgets hold. No skips.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import type { CoreCapacity } from "../../src/core/abi.ts";
+import type { PolicyConfigInput } from "../../src/core/config.ts";
+import type { EndpointSpec } from "../../src/core/endpoints.ts";
+import type { RouteRequest } from "../../src/core/request.ts";
+import type { ScoringCore } from "../../src/core/scoring_core.ts";
+
+export type CoreFactory = (
+  config?: PolicyConfigInput,
+  capacity?: Partial<CoreCapacity>,
+) => ScoringCore;
+
+const GPU: Omit<EndpointSpec, "role"> = {
+  prefillTokensPerMs: 10,
+  decodeBaseMs: 10,
+  decodeMsPerKvBlock: 0.001,
+  kvCapacityBlocks: 10000,
+};
+
+function fleet(make: CoreFactory, config: PolicyConfigInput, specs: EndpointSpec[]): ScoringCore {
+  const core = make(config, { endpoints: 32 });
+  core.setEndpointCount(specs.length);
+  specs.forEach((spec, i) => core.setEndpoint(i, spec));
+  return core;
+}
+
+/** Which endpoints a decision lands on over many draws (the state is not changed). */
+function spread(
+  core: ScoringCore,
+  req: RouteRequest,
+  side: "prefill" | "decode",
+  draws = 64,
+): Set<number> {
+  const seen = new Set<number>();
+  for (let draw = 0; draw < draws; draw++) {
+    seen.add(core.route(req, 0, (draw * 2654435761) >>> 0)[side]);
+  }
+  return seen;
+}
+
+const LONG: RouteRequest = {
+  promptTokens: 4096,
+  outputTokens: 64,
+  prefixBlocks: [11, 12, 13, 14, 15, 16, 17, 18],
+};
+
+export function policySuite(kind: string, make: CoreFactory): void {
+  const test = (name: string, fn: () => void) => Deno.test(`[${kind}] ${name}`, fn);
+
+  test("KV locality: cached prefix blocks pull the prefill to the endpoint holding them", () => {
+    const core = fleet(make, { disaggregation: "always" }, [
+      { role: "prefill", ...GPU },
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+    ]);
+    deepEqual(spread(core, LONG, "prefill"), new Set([0, 1]), "equal endpoints tie");
+    core.addPrefixBlocks(1, [11, 12, 13, 14]);
+    deepEqual(spread(core, LONG, "prefill"), new Set([1]));
+    equal(core.route(LONG, 0, 7).uncachedTokens, 4096 - 4 * 512);
+    // Only a leading run counts: blocks 12..14 without 11 are no hit.
+    core.removePrefixBlocks(1, [11]);
+    deepEqual(spread(core, LONG, "prefill"), new Set([0, 1]));
+  });
+
+  test("host KV slab: free slab blocks make a full decode endpoint eligible again", () => {
+    const specs: EndpointSpec[] = [
+      { role: "both", ...GPU, decodeBaseMs: 5, slabMsPerBlock: 0.0001 },
+      { role: "both", ...GPU, decodeBaseMs: 9 },
+    ];
+    const core = fleet(make, { disaggregation: "never", decodeKvUsageLimit: 0.9 }, specs);
+    core.setLoad(0, { activeKvBlocks: 8990 });
+    core.setLoad(1, { activeKvBlocks: 8000 });
+    const req: RouteRequest = { promptTokens: 1024, outputTokens: 128 };
+    deepEqual(spread(core, req, "decode"), new Set([1]), "endpoint 0 lacks KV room");
+    core.setLoad(0, { hostKvFreeBlocks: 5000 });
+    deepEqual(spread(core, req, "decode"), new Set([0]), "its host slab absorbs the overflow");
+  });
+
+  test("NUMA: a slab on a distant NUMA node (dearer per block) changes the decode pick", () => {
+    const near = { role: "both" as const, ...GPU, slabMsPerBlock: 0.01, numaNode: 0 };
+    const core = fleet(make, { disaggregation: "never", decodeKvUsageLimit: 0.5 }, [
+      near,
+      { ...near, numaNode: 1 },
+    ]);
+    for (const e of [0, 1]) core.setLoad(e, { activeKvBlocks: 5000, hostKvFreeBlocks: 10000 });
+    const req: RouteRequest = { promptTokens: 1024, outputTokens: 512 };
+    deepEqual(spread(core, req, "decode"), new Set([0, 1]));
+    // The host maps NUMA distance 21 vs 10 into the per-block slab cost of endpoint 1.
+    core.setEndpoint(1, { ...near, numaNode: 1, slabMsPerBlock: 0.01 * 2.1 });
+    core.setLoad(1, { activeKvBlocks: 5000, hostKvFreeBlocks: 10000 });
+    deepEqual(spread(core, req, "decode"), new Set([0]));
+  });
+
+  test("NUMA and GPU links: the prefill endpoint nearest the decode endpoint wins", () => {
+    const core = fleet(make, { disaggregation: "always" }, [
+      { role: "prefill", ...GPU, hostId: 0, numaNode: 0 },
+      { role: "prefill", ...GPU, hostId: 0, numaNode: 1 },
+      { role: "decode", ...GPU, hostId: 0, numaNode: 1 },
+    ]);
+    deepEqual(spread(core, LONG, "prefill"), new Set([1]), "same NUMA node beats cross-NUMA");
+    core.setEndpoint(2, { role: "decode", ...GPU, hostId: 0, numaNode: 0 });
+    deepEqual(spread(core, LONG, "prefill"), new Set([0]), "moving the decode GPU flips it");
+    core.setEndpoint(1, { role: "prefill", ...GPU, hostId: 0, numaNode: 1, nvlinkDomain: 0 });
+    core.setEndpoint(2, { role: "decode", ...GPU, hostId: 0, numaNode: 0, nvlinkDomain: 0 });
+    deepEqual(spread(core, LONG, "prefill"), new Set([1]), "an NVLink peer beats PCIe");
+  });
+
+  test("topology moves the decode pick too: remote prefill cost depends on where d sits", () => {
+    const core = fleet(make, { disaggregation: "always" }, [
+      { role: "prefill", ...GPU, hostId: 0 },
+      { role: "decode", ...GPU, hostId: 0 },
+      { role: "decode", ...GPU, hostId: 1 },
+    ]);
+    deepEqual(spread(core, LONG, "decode"), new Set([1]), "the network hop costs TTFT");
+  });
+
+  test("observed TPOT floors the decode step while fresh, and is ignored once stale", () => {
+    const core = fleet(make, { disaggregation: "never", telemetryMaxAgeMs: 1000 }, [
+      { role: "both", ...GPU },
+      { role: "both", ...GPU },
+    ]);
+    const req: RouteRequest = { promptTokens: 256, outputTokens: 256 };
+    core.setLoad(0, { tpotObservedMs: 40, tpotObservedAtMs: 0 });
+    const picks = new Set<number>();
+    for (let d = 0; d < 32; d++) picks.add(core.route(req, 500, d * 977).decode);
+    deepEqual(picks, new Set([1]));
+    const stale = new Set<number>();
+    for (let d = 0; d < 32; d++) stale.add(core.route(req, 5000, d * 977).decode);
+    deepEqual(stale, new Set([0, 1]));
+  });
+
+  test("observed TTFT floors the predicted prefill time while fresh", () => {
+    const core = fleet(make, { disaggregation: "always", ttftObservedWeight: 1 }, [
+      { role: "prefill", ...GPU },
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+    ]);
+    core.setLoad(0, { ttftObservedMs: 3000, ttftObservedAtMs: 0 });
+    deepEqual(spread(core, LONG, "prefill"), new Set([1]));
+  });
+
+  test("ties do not herd: equal endpoints share the picks roughly evenly", () => {
+    const n = 8;
+    const core = fleet(
+      make,
+      { disaggregation: "never" },
+      Array.from({ length: n }, () => ({ role: "both" as const, ...GPU })),
+    );
+    const counts = new Array(n).fill(0);
+    for (let draw = 0; draw < 800; draw++) {
+      counts[
+        core.route({ promptTokens: 100, outputTokens: 10 }, 0, (draw * 2654435761) >>> 0).decode
+      ]++;
+    }
+    for (const c of counts) ok(c > 50 && c < 150, `picks per endpoint ${counts}`);
+  });
+
+  test("dispatch accounting spreads a burst instead of herding it", () => {
+    const n = 4;
+    const core = fleet(
+      make,
+      { disaggregation: "never" },
+      Array.from({ length: n }, () => ({ role: "both" as const, ...GPU })),
+    );
+    const counts = new Array(n).fill(0);
+    for (let i = 0; i < 200; i++) {
+      const d = core.route({ promptTokens: 2000, outputTokens: 200 }, 0, i);
+      counts[d.decode]++;
+      core.addLoad(d.decode, d.uncachedTokens, 1, d.requestKvBlocks);
+    }
+    ok(Math.max(...counts) - Math.min(...counts) <= 2, `burst split ${counts}`);
+  });
+
+  test("conditional disaggregation: short prompts stay local, long ones go remote, a full pool spills over", () => {
+    const core = fleet(make, {
+      disaggregation: "conditional",
+      localPrefillMaxTokens: 512,
+      prefillQueueLimitTokens: 10000,
+    }, [
+      { role: "prefill", ...GPU, prefillTokensPerMs: 40 },
+      { role: "decode", ...GPU },
+    ]);
+    const short = core.route({ promptTokens: 200, outputTokens: 50 }, 0, 1);
+    equal(short.disaggregated, false);
+    const long = core.route({ promptTokens: 8000, outputTokens: 50 }, 0, 1);
+    equal(long.disaggregated, true);
+    equal(long.prefill, 0);
+    core.setLoad(0, { queuedPrefillTokens: 20000 });
+    const spilled = core.route({ promptTokens: 8000, outputTokens: 50 }, 0, 1);
+    equal(spilled.disaggregated, false, "prefill pool over its queue limit");
+  });
+
+  test("dual pools without spillover report no prefill capacity clearly", () => {
+    const core = fleet(make, { disaggregation: "always", allowSpillover: false }, [
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+    ]);
+    core.setLoad(0, { healthy: false });
+    const d = core.route(LONG, 0, 1);
+    equal(d.status, "no-prefill-capacity");
+    equal(d.prefill, -1);
+    core.configure({ disaggregation: "always", allowSpillover: true });
+    const spilled = core.route(LONG, 0, 1);
+    equal(spilled.status, "ok");
+    equal(spilled.prefill, 1);
+  });
+
+  test("no healthy decode endpoint: a clear no-capacity result, never a pick", () => {
+    const core = fleet(make, {}, [{ role: "both", ...GPU }, { role: "prefill", ...GPU }]);
+    core.setLoad(0, { healthy: false });
+    const d = core.route(LONG, 0, 3);
+    equal(d.status, "no-decode-capacity");
+    deepEqual([d.prefill, d.decode], [-1, -1]);
+  });
+
+  test("migration fixes a hot spot, within the budget per window of the caller's clock", () => {
+    const core = fleet(make, {
+      migration: { budget: 3, windowMs: 1000, gapMs: 10, maxMovesPerPlan: 8 },
+    }, [
+      { role: "decode", ...GPU, decodeMsPerKvBlock: 0.01 },
+      { role: "decode", ...GPU, decodeMsPerKvBlock: 0.01 },
+    ]);
+    for (let i = 0; i < 10; i++) {
+      core.sequences.open(0, 400, 500);
+      core.addLoad(0, 0, 1, 400);
+    }
+    const first = core.planMigrations(0, 1);
+    equal(first.length, 3, "budget caps the first plan");
+    for (const m of first) deepEqual([m.from, m.to], [0, 1]);
+    equal(core.planMigrations(999, 2).length, 0, "window still full");
+    const later = core.planMigrations(1000, 3);
+    ok(later.length > 0 && later.length <= 3, "window rolled over");
+    equal(core.state.activeSeqs[0] + core.state.activeSeqs[1], 10, "sequences are conserved");
+  });
+
+  test("no migration below the gap, and none under round robin", () => {
+    const config = { migration: { budget: 8, gapMs: 1e9 } };
+    const core = fleet(make, config, [{ role: "decode", ...GPU, decodeMsPerKvBlock: 0.01 }, {
+      role: "decode",
+      ...GPU,
+    }]);
+    for (let i = 0; i < 10; i++) {
+      core.sequences.open(0, 400, 500);
+      core.addLoad(0, 0, 1, 400);
+    }
+    equal(core.planMigrations(0, 1).length, 0);
+    core.configure({ policy: "round-robin", migration: { budget: 8, gapMs: 0 } });
+    equal(core.planMigrations(1, 1).length, 0);
+  });
+
+  test("round robin cycles fairly over healthy endpoints of each pool", () => {
+    const core = fleet(make, { policy: "round-robin", disaggregation: "always" }, [
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+      { role: "decode", ...GPU },
+    ]);
+    core.setLoad(3, { healthy: false });
+    const prefill: number[] = [], decode: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const d = core.route(LONG, 0, 0);
+      prefill.push(d.prefill);
+      decode.push(d.decode);
+    }
+    deepEqual(prefill.toSorted(), [0, 0, 2, 2]);
+    deepEqual(decode.toSorted(), [1, 1, 4, 4]);
+  });
+}
