@@ -69,6 +69,12 @@ function recordInWindow(now: f64): void {
   setI32(counters, CTR_MIGRATION_RING_COUNT, count + 1);
 }
 
+function alreadyMoved(q: i32, count: i32): bool {
+  const moves = base(REGION_MOVES);
+  for (let i = 0; i < count; i++) if (<i32>f64At(moves, i * MOVE_STRIDE + MOVE_SEQUENCE) == q) return true;
+  return false;
+}
+
 export function planMigrations(now: f64, draw: u32): i32 {
   const cfg = base(REGION_CONFIG);
   if (<i32>f64At(cfg, CFG_POLICY) == POLICYKIND_ROUND_ROBIN) return 0;
@@ -134,7 +140,7 @@ export function planMigrations(now: f64, draw: u32): i32 {
     let bestBenefit: f64 = 0;
     let bestCost: f64 = 0;
     for (let q = 0; q < seqHigh; q++) {
-      if (i32At(seqEndpoint, q) != src) continue;
+      if (i32At(seqEndpoint, q) != src || alreadyMoved(q, count)) continue;
       const k = f64At(seqKv, q);
       if (kvB + k > room) continue;
       const r = f64At(seqRemaining, q);

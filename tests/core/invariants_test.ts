@@ -175,6 +175,10 @@ for (const [kind, make] of IMPLEMENTATIONS) {
             ok(moves.length <= migration.maxMovesPerPlan);
             for (const m of moves) {
               ok(m.from !== m.to, "moved to where it already was");
+              ok(
+                !moves.some((o) => o !== m && o.sequence === m.sequence),
+                "moved twice in one plan",
+              );
               equal(where[m.sequence], m.from, "the sequence was on 'from'");
               where[m.sequence] = m.to;
               ok(m.benefitMs - m.costMs > migration.gapMs, "moved below the gap");

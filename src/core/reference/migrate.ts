@@ -34,6 +34,12 @@ function recordInWindow(s: CoreState, now: number): void {
   s.counters[Ctr.MIGRATION_RING_COUNT] = count + 1;
 }
 
+/** Whether sequence `q` is already among the first `count` planned moves. */
+function alreadyMoved(s: CoreState, q: number, count: number): boolean {
+  for (let i = 0; i < count; i++) if (s.moves[i * Move.STRIDE + Move.SEQUENCE] === q) return true;
+  return false;
+}
+
 /** Returns the number of planned moves, written to the moves region. */
 export function planMigrations(s: CoreState, now: number, draw: number): number {
   const cfg = s.config;
@@ -85,7 +91,8 @@ export function planMigrations(s: CoreState, now: number, draw: number): number 
     const link = linkClass(s, src, dst);
     let best = -1, bestNet = -Infinity, bestBenefit = 0, bestCost = 0;
     for (let q = 0; q < seqHigh; q++) {
-      if (s.seqEndpoint[q] !== src) continue;
+      // A sequence moves at most once per plan: a second hop would pay a second transfer.
+      if (s.seqEndpoint[q] !== src || alreadyMoved(s, q, moves)) continue;
       const k = s.seqKv[q];
       if (kvB + k > room) continue;
       const r = s.seqRemaining[q];

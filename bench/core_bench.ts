@@ -1,0 +1,95 @@
+/**
+ * Scoring-core microbenchmarks, grouped by endpoint count. In each group the TS reference is
+ * the baseline; `wasm (wrapper)` is the full ScoringCore.route (validation, request write,
+ * decision, result object); `wasm (raw ABI)` is the decision plus the call boundary only, as
+ * an embedder that writes the request in place would pay. Reported as time per decision.
+ */
+import { createReferenceCore } from "../src/core/reference/mod.ts";
+import { createWasmCore, instantiateCore } from "../src/wasm/wasm_core.ts";
+import { resolveCapacity } from "../src/core/capacity.ts";
+import { encodeConfig, resolvePolicyConfig } from "../src/core/config.ts";
+import { Req } from "../src/core/abi.ts";
+import { ScoringCore } from "../src/core/scoring_core.ts";
+import { BENCH_REQUEST, loadBenchFleet } from "./_fleet.ts";
+
+const CONFIG = { disaggregation: "conditional" as const };
+
+for (const n of [16, 64, 256, 1024]) {
+  const group = `route N=${n}`;
+  const reference = createReferenceCore(CONFIG);
+  const wasm = createWasmCore(CONFIG);
+  loadBenchFleet(reference, n);
+  loadBenchFleet(wasm, n);
+
+  // Raw ABI: the same fleet, request written once, then only the exported call per decision.
+  const raw = instantiateCore(resolveCapacity({}));
+  const rawCore = new ScoringCore(raw.state, {
+    kind: "wasm",
+    route: () => 0,
+    planMigrations: () => 0,
+  }, CONFIG);
+  loadBenchFleet(rawCore, n);
+  encodeConfig(resolvePolicyConfig(CONFIG), raw.state.config);
+  raw.state.request[Req.PROMPT_TOKENS] = BENCH_REQUEST.promptTokens;
+  raw.state.request[Req.OUTPUT_TOKENS] = BENCH_REQUEST.outputTokens;
+  raw.state.request[Req.BLOCK_COUNT] = BENCH_REQUEST.prefixBlocks.length;
+  raw.state.requestBlocks.set(BENCH_REQUEST.prefixBlocks);
+  const route = raw.exports.route;
+
+  let draw = 0;
+  Deno.bench({
+    name: `reference N=${n}`,
+    group,
+    baseline: true,
+    fn: () => {
+      reference.route(BENCH_REQUEST, 0, draw = (draw + 0x9e3779b9) >>> 0);
+    },
+  });
+  Deno.bench({
+    name: `wasm (wrapper) N=${n}`,
+    group,
+    fn: () => {
+      wasm.route(BENCH_REQUEST, 0, draw = (draw + 0x9e3779b9) >>> 0);
+    },
+  });
+  Deno.bench({
+    name: `wasm (raw ABI) N=${n}`,
+    group,
+    fn: () => {
+      route(0, draw = (draw + 0x9e3779b9) >>> 0);
+    },
+  });
+}
+
+{
+  const group = "state update";
+  const wasm = createWasmCore(CONFIG);
+  loadBenchFleet(wasm, 64);
+  const queued = wasm.state.queuedPrefill;
+  let i = 0;
+  Deno.bench({
+    name: "setLoad (validated, 3 fields)",
+    group,
+    baseline: true,
+    fn: () => {
+      i = (i + 1) & 63;
+      wasm.setLoad(i, { queuedPrefillTokens: i * 10, activeSeqs: i, activeKvBlocks: i * 100 });
+    },
+  });
+  Deno.bench({
+    name: "addLoad (dispatch accounting)",
+    group,
+    fn: () => {
+      i = (i + 1) & 63;
+      wasm.addLoad(i, 1, 0, 0);
+    },
+  });
+  Deno.bench({
+    name: "raw view store (unvalidated)",
+    group,
+    fn: () => {
+      i = (i + 1) & 63;
+      queued[i] = i * 10;
+    },
+  });
+}
