@@ -1,0 +1,39 @@
+/**
+ * The `pdroute` command line. Each subcommand lives in `commands/<name>.ts` and exports a
+ * function returning its commander `Command`; this file only assembles them and maps errors
+ * to exit codes: 0 ok, 1 the job itself failed, 2 bad input (named in one line on stderr).
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { PolicyInputError } from "../core/errors.ts";
+import { CliError } from "./errors.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("pdroute")
+    .description("Prefill/decode router for LLM inference: simulate, serve, emulate, drive.")
+    .showHelpAfterError()
+    .exitOverride();
+  // Subcommands: one line each, in alphabetical order.
+  for (const command of program.commands) command.exitOverride().showHelpAfterError();
+  return program;
+}
+
+/** Runs the CLI on `args` and returns the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has already printed its message (or the help text).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError || error instanceof PolicyInputError) {
+      console.error(`pdroute: ${error.message}`);
+      return error instanceof CliError ? error.exitCode : 2;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
