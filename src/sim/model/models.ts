@@ -1,0 +1,58 @@
+/**
+ * LLM architectures as data: what the time model needs (parameters for FLOPs and weight
+ * bytes, layers/hidden for attention FLOPs, KV heads and head dim for KV bytes per token).
+ */
+import { z } from "zod";
+
+export const modelSpecSchema = z.object({
+  name: z.string().min(1),
+  /** Parameter count. */
+  params: z.number().gt(0),
+  layers: z.number().int().gt(0),
+  hiddenSize: z.number().int().gt(0),
+  kvHeads: z.number().int().gt(0),
+  headDim: z.number().int().gt(0),
+  /** Bytes per weight and per KV element (2 for BF16/FP16). */
+  dtypeBytes: z.number().gt(0),
+}).strict();
+
+export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+export const MODEL_PRESETS: Readonly<Record<string, ModelSpec>> = {
+  "llama-3-8b": {
+    name: "Llama-3-8B",
+    params: 8.03e9,
+    layers: 32,
+    hiddenSize: 4096,
+    kvHeads: 8,
+    headDim: 128,
+    dtypeBytes: 2,
+  },
+  "llama-3-70b": {
+    name: "Llama-3-70B",
+    params: 70.6e9,
+    layers: 80,
+    hiddenSize: 8192,
+    kvHeads: 8,
+    headDim: 128,
+    dtypeBytes: 2,
+  },
+  "llama-2-70b": {
+    name: "Llama-2-70B",
+    params: 69e9,
+    layers: 80,
+    hiddenSize: 8192,
+    kvHeads: 8,
+    headDim: 128,
+    dtypeBytes: 2,
+  },
+};
+
+/** KV bytes per token: K and V, per layer, per KV head (Llama-3-8B: 128 KiB; 70B: 320 KiB). */
+export function kvBytesPerToken(m: ModelSpec): number {
+  return 2 * m.layers * m.kvHeads * m.headDim * m.dtypeBytes;
+}
+
+export function weightBytes(m: ModelSpec): number {
+  return m.params * m.dtypeBytes;
+}
