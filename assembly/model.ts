@@ -70,6 +70,12 @@ export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
   return max<f64>(queued, floor);
 }
 
+/** Twin of prefillInterferenceMs: the stall a prefill imposes on e's decoding sequences. */
+export function prefillInterferenceMs(e: i32, uncached: f64): f64 {
+  return f64At(base(REGION_CONFIG), CFG_INTERFERENCE_WEIGHT) * f64At(base(REGION_ACTIVE_SEQS), e) * uncached *
+    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
+}
+
 export function stepTimeMs(e: i32, kv: f64, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
   const model = f64At(base(REGION_DECODE_BASE_MS), e) +

@@ -9,7 +9,7 @@
 
 import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DECODE_KV_USAGE_LIMIT,
-  CFG_DISAGGREGATION, CFG_KV_BLOCK_TOKENS, CFG_LOCAL_PREFILL_MAX_TOKENS,
+  CFG_DISAGGREGATION, CFG_INTERFERENCE_WEIGHT, CFG_KV_BLOCK_TOKENS, CFG_LOCAL_PREFILL_MAX_TOKENS,
   CFG_PREFILL_QUEUE_LIMIT_TOKENS, CFG_PREFIX_BLOCK_TOKENS, CFG_TELEMETRY_MAX_AGE_MS,
   CFG_TPOT_OBSERVED_WEIGHT, CFG_TTFT_OBSERVED_WEIGHT, CTR_ENDPOINT_COUNT, DISAGGREGATION_ALWAYS,
   DISAGGREGATION_CONDITIONAL, DISAGGREGATION_NEVER, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK,
@@ -19,7 +19,7 @@ import {
   STATUS_NO_DECODE_CAPACITY, STATUS_NO_PREFILL_CAPACITY, STATUS_OK,
 } from "./abi";
 import {
-  base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_CONFIG, REGION_COST,
+  base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COST,
   REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
   REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY, REGION_HOST, REGION_HOST_KV_FREE,
   REGION_KV_CAPACITY, REGION_MATCHED, REGION_NUMA, REGION_PREFILL_MS_PER_TOKEN,
@@ -29,7 +29,7 @@ import {
 } from "./layout";
 import { f64At, i32At, setF64 } from "./mem";
 import { mix32 } from "./mix";
-import { linkClass, transferMs, uncachedTokens } from "./model";
+import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model";
 import { pickNearMinimum } from "./pick";
 import { clearMatches, matchPrefix } from "./prefix_match";
 
@@ -50,8 +50,10 @@ function scorePrefillPool(n: i32, prompt: f64, now: f64): f64 {
   const matched = base(REGION_MATCHED);
   const ttftObs = base(REGION_TTFT_OBS);
   const ttftObsAt = base(REGION_TTFT_OBS_AT);
+  const activeSeqs = base(REGION_ACTIVE_SEQS);
   const prefillTime = base(REGION_PREFILL_TIME);
   const queueLimit = f64At(cfg, CFG_PREFILL_QUEUE_LIMIT_TOKENS);
+  const interference = f64At(cfg, CFG_INTERFERENCE_WEIGHT);
   const blockTokens = f64At(cfg, CFG_PREFIX_BLOCK_TOKENS);
   const weight = f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT);
   const maxAge = f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS);
@@ -75,7 +77,8 @@ function scorePrefillPool(n: i32, prompt: f64, now: f64): f64 {
     const u = max<f64>(0, prompt - <f64>i32At(matched, e) * blockTokens);
     const obs = f64At(ttftObs, e);
     const floor = obs > 0 && now - f64At(ttftObsAt, e) <= maxAge ? obs * weight : 0;
-    const t = max<f64>((q + u) * f64At(msPerToken, e), floor);
+    const mpt = f64At(msPerToken, e);
+    const t = max<f64>((q + u) * mpt, floor) + interference * f64At(activeSeqs, e) * u * mpt;
     setF64(prefillTime, e, t);
     if (t < minAll) minAll = t;
     const dom = i32At(domainCol, e);
@@ -94,6 +97,7 @@ let viewStep: f64 = 0;
 let viewLocal: f64 = 0;
 let viewRemote: f64 = 0;
 let viewTtft: f64 = 0;
+let viewDecodeInterference: f64 = 0;
 
 /**
  * Scores every decode endpoint into cost[] (Infinity when ineligible). With `only >= 0`, scores
@@ -106,6 +110,7 @@ function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): 
   const healthy = base(REGION_HEALTHY);
   const role = base(REGION_ROLE);
   const activeKv = base(REGION_ACTIVE_KV);
+  const activeSeqs = base(REGION_ACTIVE_SEQS);
   const kvCapacity = base(REGION_KV_CAPACITY);
   const hostKvFree = base(REGION_HOST_KV_FREE);
   const decodeBase = base(REGION_DECODE_BASE_MS);
@@ -135,6 +140,7 @@ function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): 
   const localMax = f64At(cfg, CFG_LOCAL_PREFILL_MAX_TOKENS);
   const spillover = f64At(cfg, CFG_ALLOW_SPILLOVER) != 0;
   const costWeight = f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR);
+  const interference = f64At(cfg, CFG_INTERFERENCE_WEIGHT);
   const anyPrefill = minAll < Infinity;
   const xNvlink = transferMs(LINKCLASS_NVLINK, prompt);
   const xPcie = transferMs(LINKCLASS_PCIE, prompt);
@@ -146,7 +152,8 @@ function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): 
   const first = only >= 0 ? only : 0;
   const end = only >= 0 ? only + 1 : n;
   for (let d = first; d < end; d++) {
-    const kvNew = f64At(activeKv, d) + reqKv;
+    const kvNow = f64At(activeKv, d);
+    const kvNew = kvNow + reqKv;
     const kvLimit = f64At(kvCapacity, d) * limitFrac;
     if (
       only < 0 &&
@@ -158,12 +165,17 @@ function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): 
     }
     const tpot = f64At(tpotObs, d);
     const tpotFloor = tpot > 0 && now - f64At(tpotObsAt, d) <= maxAge ? tpot * tpotWeight : 0;
-    const step = max<f64>(f64At(decodeBase, d) + f64At(decodePerBlock, d) * kvNew, tpotFloor) +
-      max<f64>(0, kvNew - kvLimit) * f64At(slab, d);
+    const baseMs = f64At(decodeBase, d);
+    const perBlock = f64At(decodePerBlock, d);
+    const slabMs = f64At(slab, d);
+    const step = max<f64>(baseMs + perBlock * kvNew, tpotFloor) + max<f64>(0, kvNew - kvLimit) * slabMs;
+    const stepNow = max<f64>(baseMs + perBlock * kvNow, tpotFloor) + max<f64>(0, kvNow - kvLimit) * slabMs;
+    const seqs = f64At(activeSeqs, d);
     const u = max<f64>(0, prompt - <f64>i32At(matched, d) * blockTokens);
     const ttftSeen = f64At(ttftObs, d);
     const ttftFloor = ttftSeen > 0 && now - f64At(ttftObsAt, d) <= maxAge ? ttftSeen * ttftWeight : 0;
-    const local = max<f64>((f64At(queued, d) + u) * f64At(msPerToken, d), ttftFloor);
+    const mpt = f64At(msPerToken, d);
+    const local = max<f64>((f64At(queued, d) + u) * mpt, ttftFloor) + interference * seqs * u * mpt;
     const considerRemote = mode == DISAGGREGATION_ALWAYS
       ? anyPrefill
       : mode == DISAGGREGATION_CONDITIONAL && anyPrefill && u >= localMax;
@@ -184,13 +196,15 @@ function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): 
     } else {
       ttft = min<f64>(local, remote);
     }
+    const decodeInterference = interference * seqs * output * (step - stepNow);
     if (only >= 0) {
       viewStep = step;
       viewLocal = local;
       viewRemote = remote;
       viewTtft = ttft;
+      viewDecodeInterference = decodeInterference;
     } else {
-      setF64(cost, d, ttft + output * step + f64At(costPerHour, d) * costWeight);
+      setF64(cost, d, ttft + output * step + decodeInterference + f64At(costPerHour, d) * costWeight);
     }
   }
 }
@@ -227,7 +241,7 @@ function decide(now: f64, draw: u32): i32 {
   scoreDecodePool(n, reqKv, minAll, now, d);
   const useRemote = mode == DISAGGREGATION_ALWAYS ? minAll < Infinity : viewRemote < viewLocal;
   let p = d;
-  let ttft = viewLocal;
+  let prefillCost = viewLocal;
   let transfer: f64 = 0;
   if (useRemote) {
     for (let e = 0; e < n; e++) {
@@ -239,18 +253,26 @@ function decide(now: f64, draw: u32): i32 {
       );
     }
     p = pickNearMinimum(n, mix32(draw ^ PREFILL_DRAW_SALT));
-    ttft = f64At(cost, p);
+    prefillCost = f64At(cost, p);
     transfer = transferMs(linkClass(p, d), prompt);
   }
+  // The reported TTFT is the request's own: the prefill time without the interference term.
+  const uncached = uncachedTokens(p, prompt);
+  const ownPrefill = prefillTimeMs(p, uncached, now);
+  const ttft = p == d ? ownPrefill : ownPrefill + transfer + viewStep;
   setF64(res, RES_STATUS, <f64>STATUS_OK);
   setF64(res, RES_PREFILL, <f64>p);
   setF64(res, RES_DECODE, <f64>d);
   setF64(res, RES_DISAGGREGATED, p == d ? 0 : 1);
   setF64(res, RES_TTFT_MS, ttft);
   setF64(res, RES_TPOT_MS, viewStep);
-  setF64(res, RES_UNCACHED_TOKENS, uncachedTokens(p, prompt));
+  setF64(res, RES_UNCACHED_TOKENS, uncached);
   setF64(res, RES_TRANSFER_MS, transfer);
-  setF64(res, RES_COST_MS, ttft + output * viewStep + f64At(base(REGION_COST_PER_HOUR), d) * costWeight);
+  setF64(
+    res,
+    RES_COST_MS,
+    prefillCost + output * viewStep + viewDecodeInterference + f64At(base(REGION_COST_PER_HOUR), d) * costWeight,
+  );
   return STATUS_OK;
 }
 

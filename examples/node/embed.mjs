@@ -1,7 +1,7 @@
 // Embedding the pdroute scoring core from plain Node.js: no Deno, no TypeScript, no copies.
 //
 // Usage: node examples/node/embed.mjs < scenario.json
-// scenario.json: { "config": [27 f64 slots, see docs/ABI.md], "endpoints": [{...}],
+// scenario.json: { "config": [28 f64 slots, see docs/ABI.md], "endpoints": [{...}],
 //                  "requests": [{ "prompt", "output", "blocks": [ids], "draw" }] }
 // Prints one JSON decision per request. tests/wasm/node_embed_test.ts runs this file with
 // node and checks every decision against the TS reference.
@@ -44,7 +44,7 @@ const RESULT = [
   "requestKvBlocks",
   "costMs",
 ];
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 const wasm = readFileSync(new URL("../../artifacts/wasm/pdroute_core.wasm", import.meta.url));
 const { exports } = await loader.instantiate(wasm, {});

@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -60,7 +60,8 @@ export const Cfg = {
   MIGRATION_GAP_MS: 24,
   MIGRATION_OVERHEAD_MS: 25,
   MIGRATION_MAX_MOVES: 26,
-  COUNT: 27,
+  INTERFERENCE_WEIGHT: 27,
+  COUNT: 28,
 } as const;
 
 /** Slots of the f64 request region. Block ids go in the separate u32 region. */

@@ -45,6 +45,12 @@ export const policyConfigSchema = z.object({
   /** Candidates within max(tieWindowMs, tieWindowRelative * best) of the best cost are ties. */
   tieWindowMs: nonNegative,
   tieWindowRelative: z.number().min(0).max(1),
+  /**
+   * Weight of the delay a choice imposes on sequences already decoding on an endpoint (a local
+   * prefill stalls them; extra KV slows their steps), relative to the request's own latency.
+   * 1 minimises total latency (marginal cost); 0 scores the request's own latency only.
+   */
+  interferenceWeight: z.number().min(0).max(10),
   /** Exchange rate for an endpoint's hourly price, in ms of predicted latency per $/h (0: off). */
   costMsPerDollarHour: nonNegative,
   /** KV transfer links, cheapest first; costs must not decrease along nvlink, pcie, crossNuma, network. */
@@ -82,6 +88,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   telemetryMaxAgeMs: 1000,
   tieWindowMs: 1,
   tieWindowRelative: 0.01,
+  interferenceWeight: 1,
   costMsPerDollarHour: 0,
   links: {
     nvlink: { gbps: 300, latencyMs: 0.01 },
@@ -201,4 +208,5 @@ export function encodeConfig(config: PolicyConfig, out: Float64Array): void {
   out[Cfg.MIGRATION_GAP_MS] = migration.gapMs;
   out[Cfg.MIGRATION_OVERHEAD_MS] = migration.overheadMs;
   out[Cfg.MIGRATION_MAX_MOVES] = migration.maxMovesPerPlan;
+  out[Cfg.INTERFERENCE_WEIGHT] = config.interferenceWeight;
 }

@@ -195,6 +195,36 @@ export function policySuite(kind: string, make: CoreFactory): void {
     equal(spilled.disaggregated, false, "prefill pool over its queue limit");
   });
 
+  test("interference: a busy decode endpoint's running sequences push a long prefill to the prefill pool", () => {
+    const specs: EndpointSpec[] = [{ role: "prefill", ...GPU }, { role: "decode", ...GPU }];
+    const req: RouteRequest = { promptTokens: 4000, outputTokens: 100 };
+    const core = fleet(make, { disaggregation: "conditional", interferenceWeight: 0 }, specs);
+    core.setLoad(0, { queuedPrefillTokens: 3000 }); // the prefill pool has a short queue
+    core.setLoad(1, { activeSeqs: 40, activeKvBlocks: 2000 });
+    equal(core.route(req, 0, 1).disaggregated, false, "own latency alone: prefill locally");
+    core.configure({ disaggregation: "conditional", interferenceWeight: 1 });
+    const d = core.route(req, 0, 1);
+    equal(d.disaggregated, true, "40 stalled sequences outweigh the queue");
+    ok(d.costMs > d.ttftMs + 100 * d.tpotMs, "cost includes the delay imposed on others");
+  });
+
+  test("interference: extra KV on a crowded endpoint costs its running sequences", () => {
+    const specs: EndpointSpec[] = [{ role: "both", ...GPU, decodeMsPerKvBlock: 0.01 }, {
+      role: "both",
+      ...GPU,
+      decodeMsPerKvBlock: 0.01,
+    }];
+    const req: RouteRequest = { promptTokens: 1000, outputTokens: 500 };
+    const core = fleet(make, { disaggregation: "never", interferenceWeight: 1 }, specs);
+    // Same KV and step time on both; endpoint 0 shares it among many more sequences.
+    core.setLoad(0, { activeSeqs: 60, activeKvBlocks: 3000 });
+    core.setLoad(1, { activeSeqs: 2, activeKvBlocks: 3000 });
+    deepEqual(spread(core, req, "decode"), new Set([1]));
+    core.configure({ disaggregation: "never", interferenceWeight: 0 });
+    const picks = spread(core, req, "decode");
+    ok(picks.has(0), "without the interference term the crowding is invisible");
+  });
+
   test("dual pools without spillover report no prefill capacity clearly", () => {
     const core = fleet(make, { disaggregation: "always", allowSpillover: false }, [
       { role: "prefill", ...GPU },

@@ -36,6 +36,14 @@ export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: nu
   return Math.max(queued, floor);
 }
 
+/**
+ * Delay a prefill of `uncached` tokens on `e` imposes on the sequences decoding there: each of
+ * them stalls for the prefill's compute time (weighted by `interferenceWeight`).
+ */
+export function prefillInterferenceMs(s: CoreState, e: number, uncached: number): number {
+  return s.config[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[e] * uncached * s.prefillMsPerToken[e];
+}
+
 /** Predicted decode step time of `e` with `kv` blocks resident (host-slab overflow included). */
 export function stepTimeMs(s: CoreState, e: number, kv: number, now: number): number {
   const cfg = s.config;

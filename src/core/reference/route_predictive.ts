@@ -1,10 +1,12 @@
 /**
  * The predictive policy's routing decision (docs/POLICY.md, "Routing"), TS reference.
  *
- * Decode first: every decode-capable endpoint d is scored by the request's predicted latency
- * there, ttft(d) + outputTokens * tpot(d), where ttft(d) is the better of prefilling locally
- * on d and the best remote prefill endpoint plus the KV transfer to d. Then, if remote won,
- * the prefill endpoint is picked for the chosen d. All scores are in ms.
+ * Decode first: every decode-capable endpoint d is scored by the latency the request adds to
+ * the system there: its own ttft(d) + outputTokens * tpot(d), plus the delay it imposes on the
+ * sequences already decoding (a local prefill stalls them; its KV slows their steps). ttft(d)
+ * is the better of prefilling locally on d and the best remote prefill endpoint plus the KV
+ * transfer to d. Then, if remote won, the prefill endpoint is picked for the chosen d. All
+ * scores are in ms.
  */
 import {
   Cfg,
@@ -22,6 +24,7 @@ import type { CoreState } from "../state.ts";
 import {
   fitsKv,
   linkClass,
+  prefillInterferenceMs,
   prefillTimeMs,
   stepTimeMs,
   transferMs,
@@ -40,9 +43,10 @@ function decodeEligible(s: CoreState, e: number, reqKv: number): boolean {
 }
 
 /**
- * Fills `prefillTime[p]` (+Infinity when p cannot prefill) and the group minima that make
- * "best remote prefill for d" an O(1) lookup: per NVLink domain, per (host, NUMA node), per
- * host. Returns the global minimum.
+ * Fills `prefillTime[p]` with p's prefill cost: its predicted prefill time plus the stall it
+ * imposes on p's own decoding sequences (+Infinity when p cannot prefill), and the group minima
+ * that make "best remote prefill for d" an O(1) lookup: per NVLink domain, per (host, NUMA
+ * node), per host. Returns the global minimum.
  */
 function scorePrefillPool(s: CoreState, n: number, prompt: number, now: number): number {
   const domains = s.limits.domains;
@@ -60,7 +64,8 @@ function scorePrefillPool(s: CoreState, n: number, prompt: number, now: number):
       s.prefillTime[e] = Infinity;
       continue;
     }
-    const t = prefillTimeMs(s, e, uncachedTokens(s, e, prompt), now);
+    const u = uncachedTokens(s, e, prompt);
+    const t = prefillTimeMs(s, e, u, now) + prefillInterferenceMs(s, e, u);
     s.prefillTime[e] = t;
     if (t < minAll) minAll = t;
     const dom = s.domain[e];
@@ -73,7 +78,7 @@ function scorePrefillPool(s: CoreState, n: number, prompt: number, now: number):
   return minAll;
 }
 
-/** Best TTFT for decode endpoint d via a remote (or its own) prefill; exact, via group minima. */
+/** Best prefill cost for decode endpoint d via a remote (or its own) prefill; exact, via group minima. */
 function remoteTtft(s: CoreState, d: number, step: number, minAll: number, prompt: number): number {
   const cfg = s.config;
   const domains = s.limits.domains;
@@ -96,11 +101,14 @@ function remoteTtft(s: CoreState, d: number, step: number, minAll: number, promp
   return Math.min(r, s.prefillTime[d]);
 }
 
+/** Decode endpoint d's scores: `local`, `remote` and `ttft` are prefill costs (interference included). */
 interface DecodeView {
   step: number;
   local: number;
   remote: number;
   ttft: number;
+  /** Delay the request's KV imposes on d's running sequences over its output. */
+  decodeInterference: number;
 }
 
 /** Scores decode endpoint d; `out` avoids allocating per endpoint. */
@@ -118,7 +126,7 @@ function scoreDecode(
   const anyPrefill = minAll < Infinity;
   const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, now);
   const u = uncachedTokens(s, d, prompt);
-  const local = prefillTimeMs(s, d, u, now);
+  const local = prefillTimeMs(s, d, u, now) + prefillInterferenceMs(s, d, u);
   const considerRemote = mode === Disaggregation.ALWAYS
     ? anyPrefill
     : mode === Disaggregation.CONDITIONAL && anyPrefill && u >= cfg[Cfg.LOCAL_PREFILL_MAX_TOKENS];
@@ -133,6 +141,8 @@ function scoreDecode(
   out.local = local;
   out.remote = remote;
   out.ttft = ttft;
+  out.decodeInterference = cfg[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[d] *
+    s.request[Req.OUTPUT_TOKENS] * (step - stepTimeMs(s, d, s.activeKv[d], now));
 }
 
 export function routePredictive(s: CoreState, now: number, draw: number): number {
@@ -152,7 +162,7 @@ function decide(s: CoreState, now: number, draw: number): number {
   const reqKv = Math.ceil((prompt + output) / cfg[Cfg.KV_BLOCK_TOKENS]);
   const costWeight = cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
   const minAll = mode === Disaggregation.NEVER ? Infinity : scorePrefillPool(s, n, prompt, now);
-  const view: DecodeView = { step: 0, local: 0, remote: 0, ttft: 0 };
+  const view: DecodeView = { step: 0, local: 0, remote: 0, ttft: 0, decodeInterference: 0 };
 
   for (let d = 0; d < n; d++) {
     if (!decodeEligible(s, d, reqKv)) {
@@ -160,7 +170,8 @@ function decide(s: CoreState, now: number, draw: number): number {
       continue;
     }
     scoreDecode(s, d, reqKv, minAll, now, view);
-    s.cost[d] = view.ttft + output * view.step + s.costPerHour[d] * costWeight;
+    s.cost[d] = view.ttft + output * view.step + view.decodeInterference +
+      s.costPerHour[d] * costWeight;
   }
   const d = pickNearMinimum(s.cost, n, s.candidates, cfg, draw);
   res[Res.REQUEST_KV_BLOCKS] = reqKv;
@@ -173,7 +184,7 @@ function decide(s: CoreState, now: number, draw: number): number {
   scoreDecode(s, d, reqKv, minAll, now, view);
   const useRemote = mode === Disaggregation.ALWAYS ? minAll < Infinity : view.remote < view.local;
   let p = d;
-  let ttft = view.local;
+  let prefillCost = view.local;
   let transfer = 0;
   if (useRemote) {
     for (let e = 0; e < n; e++) {
@@ -183,18 +194,23 @@ function decide(s: CoreState, now: number, draw: number): number {
         : t + transferMs(cfg, linkClass(s, e, d), prompt) + view.step;
     }
     p = pickNearMinimum(s.cost, n, s.candidates, cfg, mix32(draw ^ PREFILL_DRAW_SALT));
-    ttft = s.cost[p];
+    prefillCost = s.cost[p];
     transfer = transferMs(cfg, linkClass(s, p, d), prompt);
   }
+  // The reported TTFT is the request's own: the prefill time without the interference term.
+  const uncached = uncachedTokens(s, p, prompt);
+  const ownPrefill = prefillTimeMs(s, p, uncached, now);
+  const ttft = p === d ? ownPrefill : ownPrefill + transfer + view.step;
   res[Res.STATUS] = Status.OK;
   res[Res.PREFILL] = p;
   res[Res.DECODE] = d;
   res[Res.DISAGGREGATED] = p === d ? 0 : 1;
   res[Res.TTFT_MS] = ttft;
   res[Res.TPOT_MS] = view.step;
-  res[Res.UNCACHED_TOKENS] = uncachedTokens(s, p, prompt);
+  res[Res.UNCACHED_TOKENS] = uncached;
   res[Res.TRANSFER_MS] = transfer;
-  res[Res.COST_MS] = ttft + output * view.step + s.costPerHour[d] * costWeight;
+  res[Res.COST_MS] = prefillCost + output * view.step + view.decodeInterference +
+    s.costPerHour[d] * costWeight;
   return Status.OK;
 }
 
