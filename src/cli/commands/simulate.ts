@@ -1,0 +1,217 @@
+/**
+ * `pdroute simulate`: round robin vs the predictive policy on a simulated fleet. With no
+ * arguments it runs the embedded default scenario (DEFAULT_SIM_CONFIG); flags and a JSON
+ * config file override any part of it.
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { readJson } from "../../io/json_file.ts";
+import { resolveSimConfig, type SimConfig, SimConfigError } from "../../sim/config.ts";
+import { runComparison } from "../../sim/run.ts";
+import { TraceError } from "../../sim/workload/trace_error.ts";
+import { SYNTHETIC_PRESETS } from "../../sim/workload/synthetic.ts";
+import { CliError } from "../errors.ts";
+import { comparisonTable } from "../format/comparison_table.ts";
+import { RunProgress } from "../format/progress.ts";
+import {
+  parseDurationMs,
+  parseGpuSet,
+  parseNonNegativeInt,
+  parsePositiveNumber,
+} from "../parse.ts";
+
+type Options = ReturnType<ReturnType<typeof simulateCommand>["opts"]>;
+
+export function simulateCommand() {
+  return new Command("simulate")
+    .description(
+      "Simulate a GPU fleet under round robin and the predictive policy and compare them",
+    )
+    .addOption(
+      new Option("--mode <mode>", "which policies to run").choices(
+        ["baseline", "optimized", "both"] as const,
+      ).default("both" as const),
+    )
+    .option("--config <file>", "JSON simulation config (any part of the defaults; see README)")
+    .addOption(
+      new Option("--layout <layout>", "pool layout").choices(
+        ["shared", "dual", "conditional"] as const,
+      ),
+    )
+    .option("--gpus <n|list>", "shared pool: GPU count or indexes (0,1 or 0-3)", parseGpuSet)
+    .option("--prefill-gpus <n|list>", "prefill pool: GPU count or indexes", parseGpuSet)
+    .option("--decode-gpus <n|list>", "decode pool: GPU count or indexes", parseGpuSet)
+    .option("--model <name>", "model preset: llama-3-8b, llama-3-70b, llama-2-70b")
+    .option("--gpu <name>", "GPU preset: a100, h100, h200, b200")
+    .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option(
+      "--migration-budget <n>",
+      "migrations allowed per window (0 disables)",
+      parseNonNegativeInt,
+    )
+    .option(
+      "--migration-window <duration>",
+      "migration budget window (simulated time)",
+      parseDurationMs,
+    )
+    .option(
+      "--seed <n>",
+      "random seed (same seed and inputs: identical results)",
+      parseNonNegativeInt,
+    )
+    .option("--workload <name>", `synthetic workload: ${Object.keys(SYNTHETIC_PRESETS).join(", ")}`)
+    .option("--requests <n>", "synthetic workload: number of requests", parseNonNegativeInt)
+    .option("--rate <req/s>", "synthetic workload: arrival rate", parsePositiveNumber)
+    .option("--trace <file>", "replay a trace (.csv: Azure 2023, .jsonl: Mooncake)")
+    .option("--rate-scale <x>", "trace: arrival-rate multiplier", parsePositiveNumber)
+    .option(
+      "--duration <duration>",
+      "trace: keep arrivals in the first duration (e.g. 10m)",
+      parseDurationMs,
+    )
+    .option("--max-requests <n>", "trace: keep at most n requests", parseNonNegativeInt)
+    .option("--slo-ttft-ms <ms>", "SLO on time to first token", parsePositiveNumber)
+    .option("--slo-tpot-ms <ms>", "SLO on time per output token", parsePositiveNumber)
+    .addOption(
+      new Option("--implementation <impl>", "scoring core that decides").choices(
+        ["wasm", "reference"] as const,
+      ),
+    )
+    .option("--out <dir>", "where run directories go", "artifacts/runs")
+    .option("--run-id <id>", "run directory name (default: timestamp and seed)")
+    .option("--no-artifacts", "write nothing, print results only")
+    .option("--json", "print the results as JSON instead of a table")
+    .action(async (opts) => {
+      const config = await configFrom(opts);
+      const runId = opts.runId ?? defaultRunId(config.seed);
+      const total = config.workload.kind === "trace"
+        ? config.workload.options.maxRequests ?? null
+        : config.workload.kind === "preset"
+        ? (opts.requests ?? SYNTHETIC_PRESETS[config.workload.name]?.requests ?? null)
+        : config.workload.requests;
+      const progress = new RunProgress(total);
+      let runs;
+      try {
+        runs = await runComparison(config, {
+          mode: opts.mode,
+          outDir: opts.artifacts ? opts.out : null,
+          runId,
+          onProgress: (label, ms, done) => progress.update(label, ms, done),
+        });
+      } catch (e) {
+        if (e instanceof TraceError || e instanceof SimConfigError) throw new CliError(e.message);
+        throw e;
+      } finally {
+        progress.stop();
+      }
+      if (opts.json) {
+        const dir = opts.artifacts ? `${opts.out}/${runId}` : null;
+        console.log(
+          JSON.stringify(
+            {
+              runId,
+              dir,
+              runs: runs.map((r) => ({ label: r.label, dir: r.dir, summary: r.summary })),
+            },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      const s = runs[0].summary;
+      console.log(
+        `pdroute simulate: ${s.run.workload}, ${s.requests.total} requests, layout ${s.run.layout}, ` +
+          `${s.run.gpus} GPUs, seed ${s.run.seed}, core ${s.run.implementation}`,
+      );
+      console.log(comparisonTable(runs));
+      const wall = runs.map((r) => `${r.label} ${(r.wallMs / 1000).toFixed(2)} s`).join(", ");
+      console.log(`wall time: ${wall}`);
+      if (opts.artifacts) {
+        console.log(`artifacts: ${opts.out}/${runId}/ (${runs.map((r) => r.label).join(", ")})`);
+      }
+    });
+}
+
+function defaultRunId(seed: number): string {
+  const now = new Date();
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-seed${seed}`;
+}
+
+/** Defaults, then the config file, then flags. */
+async function configFrom(opts: Options): Promise<SimConfig> {
+  let file: unknown;
+  if (opts.config) {
+    try {
+      file = await readJson(opts.config, "config file");
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
+  const flags: Record<string, unknown> = {};
+  const set = (key: string, value: unknown) => value !== undefined && (flags[key] = value);
+  set("layout", opts.layout);
+  set("gpus", opts.gpus);
+  set("prefillGpus", opts.prefillGpus);
+  set("decodeGpus", opts.decodeGpus);
+  set("model", opts.model);
+  set("gpu", opts.gpu);
+  set("tensorParallel", opts.tp);
+  set("seed", opts.seed);
+  if (opts.sloTtftMs !== undefined || opts.sloTpotMs !== undefined) {
+    flags.slo = {
+      ...(opts.sloTtftMs !== undefined && { ttftMs: opts.sloTtftMs }),
+      ...(opts.sloTpotMs !== undefined && { tpotMs: opts.sloTpotMs }),
+    };
+  }
+  if (opts.migrationBudget !== undefined || opts.migrationWindow !== undefined) {
+    flags.policy = {
+      migration: {
+        ...(opts.migrationBudget !== undefined && { budget: opts.migrationBudget }),
+        ...(opts.migrationWindow !== undefined && { windowMs: opts.migrationWindow }),
+      },
+    };
+  }
+  if (opts.implementation) flags.router = { implementation: opts.implementation };
+  if (opts.trace) {
+    const format = opts.trace.endsWith(".jsonl")
+      ? "mooncake"
+      : opts.trace.endsWith(".csv")
+      ? "azure"
+      : null;
+    if (!format) {
+      throw new CliError(
+        `--trace: cannot tell the format of '${opts.trace}': expected a .csv (Azure) or .jsonl (Mooncake) file`,
+      );
+    }
+    flags.workload = {
+      kind: "trace",
+      format,
+      path: opts.trace,
+      options: {
+        rateScale: opts.rateScale ?? 1,
+        ...(opts.duration !== undefined && { durationMs: opts.duration }),
+        ...(opts.maxRequests !== undefined && { maxRequests: opts.maxRequests }),
+      },
+    };
+  } else if (
+    opts.rateScale !== undefined || opts.duration !== undefined || opts.maxRequests !== undefined
+  ) {
+    throw new CliError("--rate-scale, --duration and --max-requests apply to --trace only");
+  } else if (opts.workload || opts.requests !== undefined || opts.rate !== undefined) {
+    const overrides: Record<string, unknown> = {};
+    if (opts.requests !== undefined) overrides.requests = opts.requests;
+    if (opts.rate !== undefined) overrides.ratePerSec = opts.rate;
+    const fileWorkload = (file as { workload?: { kind?: string; name?: string } } | undefined)
+      ?.workload;
+    const name = opts.workload ??
+      (fileWorkload?.kind === "preset" ? fileWorkload.name : undefined) ?? "chat";
+    flags.workload = { kind: "preset", name, overrides };
+  }
+  try {
+    return resolveSimConfig(file, flags);
+  } catch (e) {
+    if (e instanceof SimConfigError) throw new CliError(e.message);
+    throw e;
+  }
+}

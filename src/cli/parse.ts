@@ -1,0 +1,57 @@
+/**
+ * Option parsers for commander: each rejects bad input with a message naming the value, which
+ * commander reports as "error: option '--x <v>' argument 'y' is invalid. <message>".
+ */
+import { InvalidArgumentError } from "@commander-js/extra-typings";
+
+export function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'`);
+  }
+  return n;
+}
+
+export function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+/** A GPU count ("4") or a list of GPU indexes ("0,1,5" or ranges "0-3,6"). */
+export function parseGpuSet(value: string): number | number[] {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const out: number[] = [];
+  for (const part of text.split(",")) {
+    const range = /^(\d+)-(\d+)$/.exec(part.trim());
+    if (range) {
+      const [a, b] = [Number(range[1]), Number(range[2])];
+      if (a > b) throw new InvalidArgumentError(`range '${part}' runs backwards`);
+      for (let i = a; i <= b; i++) out.push(i);
+    } else if (/^\d+$/.test(part.trim())) {
+      out.push(Number(part.trim()));
+    } else {
+      throw new InvalidArgumentError(
+        `expected a GPU count or indexes like 0,1,2 or 0-3, got '${value}'`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Durations: "90" (seconds), "90s", "1500ms", "2m", "1h"; returned in ms. */
+export function parseDurationMs(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) {
+    throw new InvalidArgumentError(
+      `expected a duration like 90s, 1500ms, 2m or 1h, got '${value}'`,
+    );
+  }
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"]!;
+  const ms = Number(m[1]) * scale;
+  if (ms <= 0) throw new InvalidArgumentError(`expected a positive duration, got '${value}'`);
+  return ms;
+}

@@ -1,0 +1,173 @@
+/**
+ * The simulation's configuration: fleet, engine, router, workload, SLOs and the policy.
+ * Everything has a documented default (`DEFAULT_SIM_CONFIG`); a JSON config file and CLI flags
+ * override it; `resolveSimConfig` validates the merged result with errors that name the field
+ * and the value. The resolved config is written next to every run's results.
+ */
+import { z } from "zod";
+import { formatSchemaError } from "../core/config.ts";
+import { efficiencySchema } from "./model/efficiency.ts";
+import { gpuSpecSchema } from "./model/hardware.ts";
+import { modelSpecSchema } from "./model/models.ts";
+import { syntheticWorkloadSchema } from "./workload/synthetic.ts";
+import { traceOptionsSchema } from "./workload/trace_options.ts";
+
+/** A GPU count, or explicit GPU indexes (which matter with a topology file). */
+const gpuSetSchema = z.union([
+  z.number().int().min(0).max(4096),
+  z.array(z.number().int().min(0).max(65535)).max(4096),
+]);
+
+const linkSchema = z.object({ gbps: z.number().gt(0), latencyMs: z.number().min(0) }).strict();
+
+export const simConfigSchema = z.object({
+  seed: z.number().int().min(0).max(0xffffffff),
+  /** A model preset name (llama-3-8b, llama-3-70b, llama-2-70b) or a full model spec. */
+  model: z.union([z.string(), modelSpecSchema]),
+  /** A GPU preset name (a100, h100, h200, b200) or a full GPU spec. */
+  gpu: z.union([z.string(), gpuSpecSchema]),
+  /** Overrides the GPU preset's calibrated efficiency. */
+  efficiency: efficiencySchema.optional(),
+  /** GPUs per engine instance; "GPU" counts below count instances. */
+  tensorParallel: z.number().int().min(1).max(64),
+  /** shared: every GPU prefills and decodes; dual: dedicated pools; conditional: decided per request. */
+  layout: z.enum(["shared", "dual", "conditional"]),
+  /** The shared pool (layout shared). */
+  gpus: gpuSetSchema,
+  /** The prefill and decode pools (layouts dual and conditional). */
+  prefillGpus: gpuSetSchema,
+  decodeGpus: gpuSetSchema,
+  /** A topology document (pdroute topology) placing the GPUs; default: all pairs equal. */
+  topology: z.string().optional(),
+  links: z.object({
+    nvlink: linkSchema,
+    pcie: linkSchema,
+    crossNuma: linkSchema,
+    network: linkSchema,
+  }).strict(),
+  engine: z.object({
+    maxNumSeqs: z.number().int().min(1),
+    /** Token budget per step; chunked prefill splits longer prompts across steps. */
+    maxBatchedTokens: z.number().int().min(16),
+    chunkedPrefill: z.boolean(),
+    gpuMemoryUtilization: z.number().gt(0).max(1),
+    /** Pinned host memory per engine for KV overflow, GB (0: none). */
+    hostKvSlabGb: z.number().min(0),
+    /** Fraction of KV capacity the prefix cache may keep (0 disables prefix caching). */
+    prefixCacheFraction: z.number().min(0).max(1),
+  }).strict(),
+  router: z.object({
+    /** Which implementation of the scoring core decides. Identical decisions either way. */
+    implementation: z.enum(["wasm", "reference"]),
+    /** Output length the router assumes: a running mean of completed requests, or the truth. */
+    outputEstimate: z.enum(["running-mean", "oracle"]),
+    /** Assumed output tokens before any request has completed. */
+    outputPriorTokens: z.number().gt(0),
+    /** Smoothing of observed TTFT/TPOT per endpoint (weight of the newest sample). */
+    ewmaAlpha: z.number().gt(0).max(1),
+    /** How often the migration planner runs (simulated ms). */
+    migrationIntervalMs: z.number().gt(0),
+    /** Router-to-engine hop added to every dispatch. */
+    dispatchLatencyMs: z.number().min(0),
+    /** Requests with no capacity wait at the router this long, then are shed (503). */
+    queueTimeoutMs: z.number().min(0),
+  }).strict(),
+  /** The optimized policy's config (src/core/config.ts). Disaggregation follows `layout`. */
+  policy: z.record(z.string(), z.unknown()),
+  workload: z.union([
+    z.object({
+      kind: z.literal("preset"),
+      name: z.string(),
+      overrides: z.record(z.string(), z.unknown()),
+    }).strict(),
+    syntheticWorkloadSchema,
+    z.object({
+      kind: z.literal("trace"),
+      format: z.enum(["azure", "mooncake"]),
+      path: z.string().min(1),
+      options: traceOptionsSchema,
+    }).strict(),
+  ]),
+  slo: z.object({ ttftMs: z.number().gt(0), tpotMs: z.number().gt(0) }).strict(),
+  /** Prompts at least this long count as "long" in per-class TTFT. */
+  longPromptTokens: z.number().int().min(1),
+  timeline: z.object({ intervalMs: z.number().gt(0) }).strict(),
+}).strict();
+
+export type SimConfig = z.infer<typeof simConfigSchema>;
+
+export const DEFAULT_SIM_CONFIG: SimConfig = {
+  seed: 1,
+  model: "llama-3-8b",
+  gpu: "h100",
+  tensorParallel: 1,
+  layout: "conditional",
+  gpus: 8,
+  prefillGpus: 2,
+  decodeGpus: 4,
+  links: {
+    nvlink: { gbps: 300, latencyMs: 0.01 },
+    pcie: { gbps: 25, latencyMs: 0.02 },
+    crossNuma: { gbps: 16, latencyMs: 0.03 },
+    network: { gbps: 12.5, latencyMs: 0.1 },
+  },
+  engine: {
+    maxNumSeqs: 256,
+    maxBatchedTokens: 8192,
+    chunkedPrefill: true,
+    gpuMemoryUtilization: 0.9,
+    hostKvSlabGb: 0,
+    prefixCacheFraction: 0.3,
+  },
+  router: {
+    implementation: "wasm",
+    outputEstimate: "running-mean",
+    outputPriorTokens: 256,
+    ewmaAlpha: 0.2,
+    migrationIntervalMs: 250,
+    dispatchLatencyMs: 0.2,
+    queueTimeoutMs: 30000,
+  },
+  policy: {},
+  workload: { kind: "preset", name: "chat", overrides: {} },
+  slo: { ttftMs: 2000, tpotMs: 50 },
+  longPromptTokens: 2048,
+  timeline: { intervalMs: 1000 },
+};
+
+export class SimConfigError extends Error {
+  override name = "SimConfigError";
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge where objects merge and everything else (arrays included) replaces. */
+export function mergeConfig(base: unknown, override: unknown): unknown {
+  if (!isObject(base) || !isObject(override)) return override === undefined ? base : override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = mergeConfig(base[k], v);
+  return out;
+}
+
+export function resolveSimConfig(...layers: unknown[]): SimConfig {
+  let merged: unknown = DEFAULT_SIM_CONFIG;
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    if (!isObject(layer)) {
+      throw new SimConfigError(
+        `Invalid simulation config: expected an object: current value is ${JSON.stringify(layer)}`,
+      );
+    }
+    // A workload given whole replaces the default one rather than merging into it.
+    const { workload, ...rest } = layer;
+    merged = mergeConfig(merged, rest);
+    if (workload !== undefined) (merged as Record<string, unknown>).workload = workload;
+  }
+  const parsed = simConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new SimConfigError(formatSchemaError("simulation config", parsed.error, merged));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,393 @@
+/**
+ * One inference engine (one GPU or TP group) under continuous batching, vLLM-style:
+ *
+ * - Each step every running sequence decodes one token, and the rest of the token budget goes
+ *   to prefill chunks of admitted requests in arrival order (chunked prefill).
+ * - Admission is first-come first-served and needs KV room for the whole prompt; KV grows by
+ *   one token per running sequence per step; when it would overflow GPU memory plus the host
+ *   slab, the most recently admitted sequence is preempted and recomputed later.
+ * - Prefix-cache hits skip the cached leading blocks of a prompt.
+ *
+ * Decode-only stretches run as one event (a span of steps up to the next finish or KV limit),
+ * so cost does not grow with batch size per step. Anything that arrives mid-span cuts the span
+ * at the end of the step in progress, exactly when a real engine would next schedule.
+ */
+import type { TimeModel } from "../model/time_model.ts";
+import { FinishHeap } from "./finish_heap.ts";
+import type { Job } from "./job.ts";
+import { PrefixCache } from "./prefix_cache.ts";
+
+export interface EngineConfig {
+  readonly maxNumSeqs: number;
+  /** Tokens per step (decode tokens + prefill chunks). Infinity disables chunking. */
+  readonly maxBatchedTokens: number;
+  /** KV tokens that fit in GPU memory. */
+  readonly gpuKvTokens: number;
+  /** Extra KV tokens in the pinned host slab (slower per step). */
+  readonly slabKvTokens: number;
+  /** Prefix-cache capacity in prefix blocks (0 disables it). */
+  readonly prefixCacheBlocks: number;
+  readonly prefixBlockTokens: number;
+}
+
+/** What the engine tells the simulation. Called synchronously at step boundaries. */
+export interface EngineListener {
+  /** Prefill of `job` started (its queue wait ends). */
+  prefillStarted(engine: Engine, job: Job, now: number): void;
+  /** The first output token of the request exists (a local prefill or a first decode step). */
+  firstToken(engine: Engine, job: Job, now: number): void;
+  /** A `prefill`-phase job finished prefilling; its KV waits here until `releaseKv`. */
+  prefillDone(engine: Engine, job: Job, now: number): void;
+  finished(engine: Engine, job: Job, now: number): void;
+  /** A job flagged `removeAtBoundary` left (its KV is released here). */
+  removed(engine: Engine, job: Job, now: number): void;
+  preempted(engine: Engine, job: Job): void;
+  /** The job can never run here (its KV exceeds the engine's whole capacity). */
+  rejected(engine: Engine, job: Job, now: number, reason: string): void;
+  /** Prefix blocks became resident here / were evicted from here. */
+  prefixChanged(engine: Engine, added: readonly number[], evicted: readonly number[]): void;
+  /** The engine needs a wake-up at `time` (a step or span end). Replaces earlier requests. */
+  schedule(engine: Engine, time: number): void;
+}
+
+/** Longest decode span; bounds the replay done when a span is cut short. */
+const MAX_SPAN_STEPS = 1024;
+
+export class Engine {
+  readonly waiting: Job[] = [];
+  readonly prefilling: Job[] = [];
+  readonly running = new FinishHeap<Job>();
+  readonly prefixCache: PrefixCache;
+  /** Decode steps executed so far. */
+  tokenClock = 0;
+  /** KV tokens held by admitted prefills and by finished prefills awaiting transfer. */
+  #heldKv = 0;
+  // Running sequences' KV = sumKvAtJoin + running * tokenClock - sumJoinClock, kept in O(1).
+  #sumKvAtJoin = 0;
+  #sumJoinClock = 0;
+  #admitted = 0;
+  #busyUntil = -Infinity;
+  /** Current span: start, steps, decode KV and held KV at its start; null if not in a span. */
+  #span:
+    | { start: number; steps: number; kv0: number; held: number; batch: number; end: number }
+    | null = null;
+  /** Jobs of the step in progress (mixed step) with the prefill tokens each gets. */
+  #step: { chunks: Job[]; tokens: number[] } | null = null;
+  /** Sequences that joined with KV from elsewhere and have not produced a token here yet. */
+  #awaitingFirstStep: Job[] = [];
+  preemptions = 0;
+  /** Cumulative busy time (ms), for utilisation. */
+  busyMs = 0;
+
+  constructor(
+    readonly id: number,
+    readonly time: TimeModel,
+    readonly config: EngineConfig,
+    private readonly listener: EngineListener,
+  ) {
+    this.prefixCache = new PrefixCache(config.prefixCacheBlocks);
+  }
+
+  get idle(): boolean {
+    return this.#span === null && this.#step === null;
+  }
+
+  /** KV tokens in use right now (as of the last step boundary). */
+  get kvTokens(): number {
+    return this.#heldKv + this.#decodeKv();
+  }
+
+  get kvCapacityTokens(): number {
+    return this.config.gpuKvTokens + this.config.slabKvTokens;
+  }
+
+  /** Prompt tokens waiting for or in prefill. */
+  get queuedPrefillTokens(): number {
+    let total = 0;
+    for (const j of this.waiting) total += j.prefillRemaining;
+    for (const j of this.prefilling) total += j.prefillRemaining;
+    return total;
+  }
+
+  #decodeKv(): number {
+    return this.#sumKvAtJoin + this.running.size * this.tokenClock - this.#sumJoinClock;
+  }
+
+  /** A job arrives (new request, transferred KV or migrated sequence). */
+  enqueue(job: Job, now: number): void {
+    this.waiting.push(job);
+    this.#interrupt(now);
+  }
+
+  /** Asks for `job` (running here) to leave at the next step boundary. */
+  requestRemoval(job: Job, now: number): void {
+    job.removeAtBoundary = true;
+    this.#interrupt(now);
+  }
+
+  /** KV of a finished `prefill` job was pulled by its decode engine: free it. */
+  releaseKv(job: Job, now: number): void {
+    this.#heldKv -= job.kvTokens;
+    job.kvTokens = 0;
+    if (this.idle) this.#plan(now);
+  }
+
+  /** The wake-up requested through `listener.schedule` is due. */
+  onWake(now: number): void {
+    if (this.#step) this.#finishMixedStep(now);
+    else if (this.#span) this.#finishSpan(now, this.#span.steps);
+    this.#plan(now);
+  }
+
+  /** Something changed at `now`: cut a running span at the end of its step in progress. */
+  #interrupt(now: number): void {
+    if (this.idle) {
+      // The engine may sit idle at a boundary in the past; it acts now.
+      this.#plan(Math.max(now, this.#busyUntil));
+      return;
+    }
+    const span = this.#span;
+    if (!span) return; // a mixed step is short; it will be seen when it ends
+    let t = span.start;
+    for (let i = 0; i < span.steps; i++) {
+      t += this.#decodeStepMs(span.batch, span.kv0 + i * span.batch, span.held);
+      if (t > now) {
+        if (i + 1 < span.steps) {
+          this.busyMs -= span.end - t;
+          span.steps = i + 1;
+          span.end = t;
+          this.#busyUntil = t;
+          this.listener.schedule(this, t);
+        }
+        return;
+      }
+    }
+  }
+
+  #decodeStepMs(batch: number, decodeKv: number, held: number): number {
+    const total = decodeKv + held;
+    const slab = Math.max(0, total - this.config.gpuKvTokens);
+    return this.time.stepMs({
+      prefillTokens: 0,
+      prefillAttentionFlops: 0,
+      decodeSeqs: batch,
+      decodeKvTokens: decodeKv,
+      slabKvTokens: Math.min(slab, decodeKv),
+    });
+  }
+
+  #finishSpan(now: number, steps: number): void {
+    this.#span = null;
+    this.tokenClock += steps;
+    this.#completeFinished(now);
+  }
+
+  /** Pops every sequence whose last token was produced by the step just ended. */
+  #completeFinished(now: number): void {
+    for (
+      let top = this.running.peek();
+      top && top.finishClock <= this.tokenClock;
+      top = this.running.peek()
+    ) {
+      this.#leaveRunning(top);
+      top.generated = top.request.outputTokens;
+      this.listener.finished(this, top, now);
+    }
+  }
+
+  #leaveRunning(job: Job): void {
+    this.running.remove(job);
+    this.#sumKvAtJoin -= job.kvTokens;
+    this.#sumJoinClock -= job.joinClock;
+    // What it generated here is now part of its KV, should it decode elsewhere.
+    job.generated += this.tokenClock - job.joinClock;
+    job.kvTokens = 0;
+  }
+
+  #joinRunning(job: Job, kvTokens: number): void {
+    job.joinClock = this.tokenClock;
+    job.kvTokens = kvTokens;
+    job.finishClock = this.tokenClock + (job.request.outputTokens - job.generated);
+    job.admitOrder = this.#admitted++;
+    this.#sumKvAtJoin += kvTokens;
+    this.#sumJoinClock += job.joinClock;
+    this.running.push(job);
+  }
+
+  #finishMixedStep(now: number): void {
+    const step = this.#step!;
+    this.#step = null;
+    this.tokenClock += 1;
+    step.chunks.forEach((job, i) => {
+      job.prefillRemaining -= step.tokens[i];
+      if (job.prefillRemaining > 0) return;
+      this.prefilling.splice(this.prefilling.indexOf(job), 1);
+      this.#heldKv -= job.kvTokens;
+      this.#cacheBlocks(job);
+      if (job.phase === "prefill") {
+        this.#heldKv += job.kvTokens; // held until the decode engine pulls it
+        this.listener.prefillDone(this, job, now);
+        return;
+      }
+      // The prefill's last step produced a token: the first, or the next one after a recompute.
+      job.generated += 1;
+      if (!job.firstTokenDone) {
+        job.firstTokenDone = true;
+        this.listener.firstToken(this, job, now);
+      }
+      job.kvTokens = 0;
+      if (job.generated >= job.request.outputTokens) {
+        this.listener.finished(this, job, now);
+        return;
+      }
+      this.#joinRunning(job, job.request.promptTokens + job.generated);
+    });
+    this.#completeFinished(now);
+  }
+
+  #cacheBlocks(job: Job): void {
+    if (job.request.prefixBlocks.length === 0) return;
+    const { added, evicted } = this.prefixCache.insert(job.request.prefixBlocks);
+    if (added.length > 0 || evicted.length > 0) this.listener.prefixChanged(this, added, evicted);
+  }
+
+  /** Removes flagged jobs, preempts if KV is short, admits, and starts the next step or span. */
+  #plan(now: number): void {
+    this.#removeFlagged(now);
+    this.#admit(now);
+    const batch = this.running.size;
+    if (this.prefilling.length === 0 && batch === 0) {
+      this.#busyUntil = now;
+      return;
+    }
+    // Every running sequence grows by one token per step: make room or preempt.
+    while (this.running.size > 0 && this.kvTokens + this.running.size > this.kvCapacityTokens) {
+      this.#preemptNewest();
+    }
+    if (this.prefilling.length > 0) this.#startMixedStep(now);
+    else if (this.running.size > 0) this.#startSpan(now);
+    else this.#busyUntil = now;
+  }
+
+  #removeFlagged(now: number): void {
+    for (const job of [...this.running.items]) {
+      if (!job.removeAtBoundary) continue;
+      job.removeAtBoundary = false;
+      this.#leaveRunning(job);
+      this.listener.removed(this, job, now);
+    }
+  }
+
+  #admit(now: number): void {
+    while (this.waiting.length > 0) {
+      const job = this.waiting[0];
+      // KV for the prompt and everything generated so far (a recompute or a transferred job).
+      const need = job.request.promptTokens + job.generated;
+      if (need + 1 > this.kvCapacityTokens) {
+        this.waiting.shift();
+        this.listener.rejected(
+          this,
+          job,
+          now,
+          `needs ${need} KV tokens, engine holds ${this.kvCapacityTokens}`,
+        );
+        continue;
+      }
+      if (this.running.size + this.prefilling.length >= this.config.maxNumSeqs) return;
+      if (this.kvTokens + need > this.kvCapacityTokens) return;
+      this.waiting.shift();
+      if (job.phase === "decode") {
+        this.#cacheBlocks(job);
+        this.#joinRunning(job, need);
+        if (!job.firstTokenDone) this.#awaitingFirstStep.push(job);
+        continue;
+      }
+      const hits = this.prefixCache.match(job.request.prefixBlocks);
+      // At least one token is always computed (it yields the next token's logits).
+      job.cachedTokens = Math.max(
+        0,
+        Math.min(job.prefillRemaining - 1, hits * this.config.prefixBlockTokens),
+      );
+      job.prefillRemaining -= job.cachedTokens;
+      job.kvTokens = need;
+      this.#heldKv += need;
+      this.prefilling.push(job);
+      this.listener.prefillStarted(this, job, now);
+    }
+  }
+
+  /** Sequences that joined with transferred KV get their first token from the step starting now. */
+  #firstStepEndsAt(end: number): void {
+    for (const job of this.#awaitingFirstStep) {
+      if (job.heapIndex < 0 || job.firstTokenDone) continue; // left before its first step
+      job.firstTokenDone = true;
+      this.listener.firstToken(this, job, end);
+    }
+    this.#awaitingFirstStep = [];
+  }
+
+  #preemptNewest(): void {
+    let newest: Job | undefined;
+    for (const job of this.running.items) {
+      if (!newest || job.admitOrder > newest.admitOrder) newest = job;
+    }
+    const job = newest!;
+    this.#leaveRunning(job);
+    // Recompute mode: the prompt and everything generated so far must be prefilled again.
+    job.phase = "full";
+    job.prefillRemaining = job.request.promptTokens + job.generated;
+    this.waiting.unshift(job);
+    this.preemptions++;
+    this.listener.preempted(this, job);
+  }
+
+  #startMixedStep(now: number): void {
+    const batch = this.running.size;
+    let budget = this.config.maxBatchedTokens - batch;
+    const chunks: Job[] = [];
+    const tokens: number[] = [];
+    let prefillTokens = 0, attention = 0;
+    for (const job of this.prefilling) {
+      if (budget <= 0) break;
+      const chunk = Math.min(job.prefillRemaining, budget);
+      const done = job.request.promptTokens + job.generated - job.prefillRemaining;
+      chunks.push(job);
+      tokens.push(chunk);
+      prefillTokens += chunk;
+      attention += this.time.chunkAttentionFlops(chunk, done);
+      budget -= chunk;
+    }
+    const decodeKv = this.#decodeKv();
+    const slab = Math.max(0, this.kvTokens - this.config.gpuKvTokens);
+    const ms = this.time.stepMs({
+      prefillTokens,
+      prefillAttentionFlops: attention,
+      decodeSeqs: batch,
+      decodeKvTokens: decodeKv,
+      slabKvTokens: Math.min(slab, decodeKv),
+    });
+    this.#step = { chunks, tokens };
+    this.#busyUntil = now + ms;
+    this.busyMs += ms;
+    this.#firstStepEndsAt(now + ms);
+    this.listener.schedule(this, now + ms);
+  }
+
+  #startSpan(now: number): void {
+    const batch = this.running.size;
+    const kv0 = this.#decodeKv();
+    const held = this.#heldKv;
+    const untilFinish = this.running.peek()!.finishClock - this.tokenClock;
+    const room = Math.floor((this.kvCapacityTokens - this.kvTokens) / batch);
+    const steps = Math.max(1, Math.min(untilFinish, room, MAX_SPAN_STEPS));
+    let t = now;
+    for (let i = 0; i < steps; i++) {
+      t += this.#decodeStepMs(batch, kv0 + i * batch, held);
+      if (i === 0) this.#firstStepEndsAt(t);
+    }
+    this.#span = { start: now, steps, kv0, held, batch, end: t };
+    this.#busyUntil = t;
+    this.busyMs += t - now;
+    this.listener.schedule(this, t);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Runs one comparison: the same fleet and workload under the baseline (round robin) and/or the
+ * optimized (predictive) policy, each into its own run directory:
+ *
+ *   <out>/<run-id>/config.json           the resolved simulation config
+ *   <out>/<run-id>/<label>/summary.json  per policy: results (see RunSummary)
+ *   <out>/<run-id>/<label>/requests.csv  per request
+ *   <out>/<run-id>/<label>/timeline.csv  per GPU and cluster over time
+ *   <out>/<run-id>/<label>/config.json   the policy config that run used
+ */
+import { resolvePolicyConfig } from "../core/config.ts";
+import { writeJson } from "../io/json_file.ts";
+import { LineWriter } from "../io/line_writer.ts";
+import type { SimConfig } from "./config.ts";
+import { buildFleet, type Fleet, type Placement } from "./fleet.ts";
+import { REQUEST_CSV_HEADER, type RunSummary, TIMELINE_CSV_HEADER } from "./metrics/run_metrics.ts";
+import { Simulation } from "./simulation.ts";
+import { resolveWorkload } from "./workload/resolve.ts";
+import { PREFIX_BLOCK_TOKENS } from "./workload/synthetic.ts";
+
+export type Mode = "baseline" | "optimized" | "both";
+
+export interface PolicyRun {
+  readonly label: "baseline" | "optimized";
+  readonly summary: RunSummary;
+  readonly dir: string | null;
+  readonly wallMs: number;
+}
+
+export interface ComparisonOptions {
+  readonly mode: Mode;
+  /** Parent of the run directory; null writes nothing but returns summaries. */
+  readonly outDir: string | null;
+  readonly runId: string;
+  readonly placements?: (gpu: number) => Placement;
+  readonly onProgress?: (label: string, simulatedMs: number, completed: number) => void;
+}
+
+/** The policy config each label runs, with the layout's disaggregation and the fleet's physics. */
+export function policyFor(label: "baseline" | "optimized", config: SimConfig, fleet: Fleet) {
+  const disaggregation = config.layout === "shared"
+    ? "never"
+    : config.layout === "dual"
+    ? "always"
+    : "conditional";
+  const overrides = { ...config.policy };
+  if (overrides.disaggregation !== undefined && overrides.disaggregation !== disaggregation) {
+    throw new Error(
+      `Invalid simulation config: 'policy.disaggregation' is set by 'layout' (${config.layout} -> ${disaggregation}): current value is ${
+        JSON.stringify(overrides.disaggregation)
+      }`,
+    );
+  }
+  return resolvePolicyConfig({
+    ...overrides,
+    policy: label === "baseline" ? "round-robin" : "predictive",
+    disaggregation,
+    kvBlockTokens: fleet.kvBlockTokens,
+    prefixBlockTokens: PREFIX_BLOCK_TOKENS,
+    kvBytesPerToken: fleet.time.kvBytesPerToken,
+    links: config.links,
+  });
+}
+
+export async function runComparison(
+  config: SimConfig,
+  options: ComparisonOptions,
+): Promise<PolicyRun[]> {
+  const fleet = buildFleet(config, options.placements);
+  const workload = resolveWorkload(config);
+  const labels: ("baseline" | "optimized")[] = options.mode === "both"
+    ? ["baseline", "optimized"]
+    : [options.mode];
+  const root = options.outDir === null ? null : `${options.outDir}/${options.runId}`;
+  if (root) {
+    Deno.mkdirSync(root, { recursive: true });
+    writeJson(`${root}/config.json`, config);
+  }
+  const runs: PolicyRun[] = [];
+  for (const label of labels) {
+    const policy = policyFor(label, config, fleet);
+    const dir = root ? `${root}/${label}` : null;
+    let requestsCsv: LineWriter | undefined, timelineCsv: LineWriter | undefined;
+    if (dir) {
+      Deno.mkdirSync(dir, { recursive: true });
+      writeJson(`${dir}/config.json`, { simulation: config, policy });
+      requestsCsv = new LineWriter(`${dir}/requests.csv`);
+      requestsCsv.write(REQUEST_CSV_HEADER);
+      timelineCsv = new LineWriter(`${dir}/timeline.csv`);
+      timelineCsv.write(TIMELINE_CSV_HEADER);
+    }
+    const started = performance.now();
+    try {
+      const summary = await new Simulation({
+        label,
+        config,
+        fleet,
+        policy,
+        source: workload.open(),
+        workloadName: workload.name,
+        requestsCsv,
+        timelineCsv,
+        onProgress: (ms, done) => options.onProgress?.(label, ms, done),
+      }).execute();
+      if (dir) writeJson(`${dir}/summary.json`, summary);
+      runs.push({ label, summary, dir, wallMs: performance.now() - started });
+    } finally {
+      requestsCsv?.close();
+      timelineCsv?.close();
+    }
+  }
+  return runs;
+}

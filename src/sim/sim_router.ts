@@ -1,0 +1,194 @@
+/**
+ * The router inside the simulation: the scoring core plus exactly what a real router knows.
+ * It accounts load itself at dispatch, prefill completion and finish (DESIGN-NOTES §4), learns
+ * TTFT and TPOT from the responses it relays (smoothed per endpoint), estimates output length
+ * from completed requests, and mirrors the engines' prefix caches from KV events. It never
+ * reads an engine's internal queue or KV state directly.
+ */
+import type { PolicyConfigInput } from "../core/config.ts";
+import type { RouteDecision } from "../core/request.ts";
+import type { Migration, ScoringCore } from "../core/scoring_core.ts";
+import { createReferenceCore } from "../core/reference/mod.ts";
+import { createWasmCore } from "../wasm/wasm_core.ts";
+import type { SimConfig } from "./config.ts";
+import { endpointSpec, type Fleet } from "./fleet.ts";
+import type { Rng } from "./workload/rng.ts";
+import type { SimRequest } from "./workload/request.ts";
+
+/** The router's view of one routed request. */
+export interface Routed {
+  readonly decision: RouteDecision;
+  /** Where the request decodes now (changes when it migrates). */
+  decodeEndpoint: number;
+  /** Migration slot while decoding, else -1. */
+  slot: number;
+  prefillAccounted: boolean;
+}
+
+export class SimRouter {
+  readonly core: ScoringCore;
+  #outputSum = 0;
+  #outputCount = 0;
+  readonly #ttftEwma: number[];
+  readonly #tpotEwma: number[];
+  /** Migration slot -> request id. */
+  readonly slots = new Map<number, number>();
+
+  constructor(
+    readonly config: SimConfig,
+    readonly fleet: Fleet,
+    policy: PolicyConfigInput,
+    private readonly rng: Rng,
+  ) {
+    const n = fleet.members.length;
+    const capacity = {
+      endpoints: Math.max(1, n),
+      sequences: Math.min(1 << 21, Math.max(1024, n * fleet.engine.maxNumSeqs * 2)),
+      prefixEntries: Math.min(1 << 23, Math.max(1024, n * fleet.engine.prefixCacheBlocks + 1024)),
+      requestBlocks: 512,
+      hosts: 64,
+      numaPerHost: 8,
+      domains: 64,
+      moves: 64,
+      migrationBudget: 4096,
+    };
+    const make = config.router.implementation === "wasm" ? createWasmCore : createReferenceCore;
+    this.core = make(policy, capacity);
+    this.core.setEndpointCount(n);
+    fleet.members.forEach((m) => this.core.setEndpoint(m.index, endpointSpec(fleet, m)));
+    this.#ttftEwma = new Array(n).fill(0);
+    this.#tpotEwma = new Array(n).fill(0);
+  }
+
+  /** The output length the router assumes for `req` (it does not know the truth). */
+  outputEstimate(req: SimRequest): number {
+    if (this.config.router.outputEstimate === "oracle") return req.outputTokens;
+    return this.#outputCount === 0
+      ? this.config.router.outputPriorTokens
+      : this.#outputSum / this.#outputCount;
+  }
+
+  /** Decides for `req` and accounts the dispatch; null when no endpoint has capacity. */
+  route(req: SimRequest, now: number): Routed | null {
+    const blocks = req.prefixBlocks.length > 512
+      ? req.prefixBlocks.slice(0, 512)
+      : req.prefixBlocks;
+    const decision = this.core.route(
+      {
+        promptTokens: req.promptTokens,
+        outputTokens: Math.round(this.outputEstimate(req)),
+        prefixBlocks: blocks,
+      },
+      now,
+      this.rng.u32(),
+    );
+    if (decision.status !== "ok") return null;
+    this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0);
+    this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks);
+    return { decision, decodeEndpoint: decision.decode, slot: -1, prefillAccounted: true };
+  }
+
+  /** The prefill finished (the router sees the prefill response or the first token). */
+  prefillDone(r: Routed): void {
+    if (!r.prefillAccounted) return;
+    r.prefillAccounted = false;
+    this.core.addLoad(r.decision.prefill, -r.decision.uncachedTokens, 0, 0);
+  }
+
+  /** The first token streamed: the request now decodes and may be migrated. */
+  firstToken(
+    r: Routed,
+    requestId: number,
+    ttftMs: number,
+    now: number,
+    remainingTokens: number,
+  ): void {
+    this.prefillDone(r);
+    this.#observe(this.#ttftEwma, r.decision.prefill, ttftMs);
+    this.core.setLoad(r.decision.prefill, {
+      ttftObservedMs: this.#ttftEwma[r.decision.prefill],
+      ttftObservedAtMs: now,
+    });
+    // Only sequences the planner may move need a slot.
+    if (this.core.config.policy === "predictive" && this.core.config.migration.budget > 0) {
+      r.slot = this.core.sequences.open(
+        r.decodeEndpoint,
+        r.decision.requestKvBlocks,
+        remainingTokens,
+      );
+      this.slots.set(r.slot, requestId);
+    }
+  }
+
+  finished(r: Routed, outputTokens: number, tpotMs: number, now: number): void {
+    this.prefillDone(r);
+    this.#outputSum += outputTokens;
+    this.#outputCount++;
+    const d = r.decodeEndpoint;
+    const s = this.core.state;
+    // Release what dispatch added; the router's own counts can't go negative unless a bug.
+    this.core.setLoad(d, {
+      activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
+      activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
+    });
+    if (outputTokens > 1) {
+      this.#observe(this.#tpotEwma, d, tpotMs);
+      this.core.setLoad(d, { tpotObservedMs: this.#tpotEwma[d], tpotObservedAtMs: now });
+    }
+    this.closeSlot(r);
+  }
+
+  /** A request that never reached decoding (shed or rejected after dispatch). */
+  abandoned(r: Routed): void {
+    this.prefillDone(r);
+    const d = r.decodeEndpoint;
+    const s = this.core.state;
+    this.core.setLoad(d, {
+      activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
+      activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
+    });
+    this.closeSlot(r);
+  }
+
+  closeSlot(r: Routed): void {
+    if (r.slot < 0) return;
+    this.core.sequences.close(r.slot);
+    this.slots.delete(r.slot);
+    r.slot = -1;
+  }
+
+  /** Refreshes a decoding request's expected remaining tokens before a plan. */
+  updateRemaining(r: Routed, remainingTokens: number): void {
+    if (r.slot >= 0) {
+      this.core.sequences.update(r.slot, r.decision.requestKvBlocks, remainingTokens);
+    }
+  }
+
+  planMigrations(now: number): Migration[] {
+    return this.core.planMigrations(now, this.rng.u32());
+  }
+
+  /** A planned move could not happen (the sequence was not running): undo its accounting. */
+  undoMove(r: Routed, m: Migration, remainingTokens: number, requestId: number): void {
+    const kv = r.decision.requestKvBlocks;
+    const s = this.core.state;
+    this.core.setLoad(m.to, {
+      activeSeqs: Math.max(0, s.activeSeqs[m.to] - 1),
+      activeKvBlocks: Math.max(0, s.activeKv[m.to] - kv),
+    });
+    this.core.addLoad(m.from, 0, 1, kv);
+    this.closeSlot(r);
+    r.slot = this.core.sequences.open(m.from, kv, remainingTokens);
+    this.slots.set(r.slot, requestId);
+  }
+
+  prefixChanged(endpoint: number, added: readonly number[], evicted: readonly number[]): void {
+    if (evicted.length > 0) this.core.removePrefixBlocks(endpoint, evicted);
+    if (added.length > 0) this.core.addPrefixBlocks(endpoint, added);
+  }
+
+  #observe(ewma: number[], e: number, sample: number): void {
+    const a = this.config.router.ewmaAlpha;
+    ewma[e] = ewma[e] === 0 ? sample : a * sample + (1 - a) * ewma[e];
+  }
+}

@@ -1,0 +1,432 @@
+/**
+ * The discrete-event simulation of one policy on one fleet and workload.
+ *
+ * Events: request arrivals (pulled lazily from the workload), engine wake-ups (end of a step
+ * or decode span), deliveries (a dispatch after the router hop, KV after a prefill->decode or
+ * migration transfer), migration-planning ticks, timeline samples and router-queue timeouts.
+ * The router (SimRouter) decides; engines (Engine) execute; RunMetrics and the artifact
+ * writers observe. Same config and seed: the same event order, byte-identical results.
+ */
+import type { PolicyConfigInput } from "../core/config.ts";
+import { csvField, type LineWriter } from "../io/line_writer.ts";
+import type { SimConfig } from "./config.ts";
+import { Engine, type EngineListener } from "./engine/engine.ts";
+import { EventQueue, type SimEvent } from "./engine/event_queue.ts";
+import { type Job, newJob } from "./engine/job.ts";
+import { type Fleet, type FleetMember, transferMs } from "./fleet.ts";
+import { round3 } from "./metrics/latency_stats.ts";
+import {
+  requestCsvRow,
+  type RequestOutcome,
+  RunMetrics,
+  type RunSummary,
+} from "./metrics/run_metrics.ts";
+import { type Routed, SimRouter } from "./sim_router.ts";
+import type { RequestSource, SimRequest } from "./workload/request.ts";
+import { Rng } from "./workload/rng.ts";
+
+type Event =
+  | (SimEvent & { kind: "arrival"; request: SimRequest })
+  | (SimEvent & { kind: "wake"; engine: number; version: number })
+  /** A job reaches an engine; `releaseFrom` >= 0 frees its KV on the prefill engine first. */
+  | (SimEvent & { kind: "deliver"; engine: number; job: Job; releaseFrom: number })
+  | (SimEvent & { kind: "migrate" })
+  | (SimEvent & { kind: "sample" })
+  | (SimEvent & { kind: "timeout" });
+
+/** An event before the queue stamps its sequence number (Omit distributed over the union). */
+type NewEvent = Event extends infer E ? E extends Event ? Omit<E, "seq"> : never : never;
+
+/** A request in flight: the router's view, its job, and its timestamps. */
+interface InFlight {
+  readonly request: SimRequest;
+  routed: Routed | null;
+  job: Job | null;
+  prefillMember: FleetMember | null;
+  queuedAt: number;
+  prefillStartMs: number;
+  firstTokenMs: number;
+  migrations: number;
+  preemptions: number;
+}
+
+export interface SimulationRun {
+  readonly label: string;
+  readonly config: SimConfig;
+  readonly fleet: Fleet;
+  readonly policy: PolicyConfigInput;
+  readonly source: RequestSource;
+  readonly workloadName: string;
+  /** Where per-request and timeline rows go; omit to keep only the summary. */
+  readonly requestsCsv?: LineWriter;
+  readonly timelineCsv?: LineWriter;
+  /** Called with simulated time now and then (for progress bars). */
+  readonly onProgress?: (simulatedMs: number, completed: number) => void;
+}
+
+export class Simulation implements EngineListener {
+  readonly #queue = new EventQueue<Event>();
+  readonly #engines: Engine[];
+  readonly #versions: number[];
+  readonly #router: SimRouter;
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #byJob = new Map<Job, InFlight>();
+  readonly #routerQueue: InFlight[] = [];
+  readonly metrics: RunMetrics;
+  #sourceDone = false;
+  #buffer: SimRequest[] = [];
+  #bufferAt = 0;
+  #now = 0;
+  #interval = { completed: 0, migrations: 0, sheds: 0 };
+  #completedTotal = 0;
+
+  constructor(private readonly run: SimulationRun) {
+    const { config, fleet, policy } = run;
+    const rng = new Rng(config.seed);
+    this.#router = new SimRouter(config, fleet, policy, rng.fork(7));
+    this.#engines = fleet.members.map((m) => new Engine(m.index, fleet.time, fleet.engine, this));
+    this.#versions = fleet.members.map(() => 0);
+    const core = this.#router.core.config;
+    this.metrics = new RunMetrics({
+      label: run.label,
+      policy: core.policy,
+      implementation: config.router.implementation,
+      layout: config.layout,
+      workload: run.workloadName,
+      seed: config.seed,
+      sloTtftMs: config.slo.ttftMs,
+      sloTpotMs: config.slo.tpotMs,
+      longPromptTokens: config.longPromptTokens,
+      gpuCount: fleet.members.length * config.tensorParallel,
+      fleetCostPerHour: fleet.members.length * config.tensorParallel * fleet.gpu.costPerHour,
+    }, fleet.members.map((m) => ({ gpu: m.gpu, pool: m.pool })));
+  }
+
+  async execute(): Promise<RunSummary> {
+    await this.#scheduleNextArrival();
+    this.#push({ kind: "sample", time: 0 });
+    if (
+      this.#router.core.config.policy === "predictive" &&
+      this.#router.core.config.migration.budget > 0
+    ) {
+      this.#push({ kind: "migrate", time: this.run.config.router.migrationIntervalMs });
+    }
+    let steps = 0;
+    for (let ev = this.#queue.pop(); ev; ev = this.#queue.pop()) {
+      this.#now = ev.time;
+      switch (ev.kind) {
+        case "arrival":
+          this.#arrive(ev.request);
+          await this.#scheduleNextArrival();
+          break;
+        case "wake":
+          if (ev.version === this.#versions[ev.engine]) this.#engines[ev.engine].onWake(ev.time);
+          break;
+        case "deliver":
+          if (ev.releaseFrom >= 0) {
+            this.#engines[ev.releaseFrom].releaseKv(ev.job, ev.time);
+            ev.job.phase = "decode"; // prefilled elsewhere: only decoding is left
+          }
+          this.#engines[ev.engine].enqueue(ev.job, ev.time);
+          break;
+        case "migrate":
+          this.#planMigrations();
+          if (this.#busy()) {
+            this.#push({
+              kind: "migrate",
+              time: ev.time + this.run.config.router.migrationIntervalMs,
+            });
+          }
+          break;
+        case "sample":
+          this.#sample();
+          if (this.#busy()) {
+            this.#push({ kind: "sample", time: ev.time + this.run.config.timeline.intervalMs });
+          }
+          break;
+        case "timeout":
+          this.#drainRouterQueue();
+          break;
+      }
+      if (++steps % 65536 === 0) this.run.onProgress?.(this.#now, this.#completedTotal);
+    }
+    this.#sample();
+    this.run.requestsCsv?.flush();
+    this.run.timelineCsv?.flush();
+    for (const m of this.run.fleet.members) {
+      this.metrics.gpus[m.index].busyMs = this.#engines[m.index].busyMs;
+    }
+    return this.metrics.summary();
+  }
+
+  #busy(): boolean {
+    return !this.#sourceDone || this.#buffer.length > this.#bufferAt || this.#inFlight.size > 0;
+  }
+
+  #push(e: NewEvent): void {
+    this.#queue.push({ ...e, seq: this.#queue.nextSeq() } as Event);
+  }
+
+  async #scheduleNextArrival(): Promise<void> {
+    if (this.#bufferAt >= this.#buffer.length && !this.#sourceDone) {
+      this.#buffer = await this.run.source.next();
+      this.#bufferAt = 0;
+      if (this.#buffer.length === 0) this.#sourceDone = true;
+    }
+    if (this.#bufferAt < this.#buffer.length) {
+      const request = this.#buffer[this.#bufferAt++];
+      this.#push({ kind: "arrival", time: Math.max(request.arrivalMs, this.#now), request });
+    }
+  }
+
+  #arrive(request: SimRequest): void {
+    const f: InFlight = {
+      request,
+      routed: null,
+      job: null,
+      prefillMember: null,
+      queuedAt: this.#now,
+      prefillStartMs: NaN,
+      firstTokenMs: NaN,
+      migrations: 0,
+      preemptions: 0,
+    };
+    this.#inFlight.set(request.id, f);
+    // Requests already waiting at the router go first.
+    if (this.#routerQueue.length > 0 || !this.#dispatch(f)) this.#enqueueAtRouter(f);
+  }
+
+  /** Routes and sends `f` on; false when no endpoint has capacity. */
+  #dispatch(f: InFlight): boolean {
+    const routed = this.#router.route(f.request, this.#now);
+    if (!routed) return false;
+    f.routed = routed;
+    const { prefill, decode, disaggregated } = routed.decision;
+    const members = this.run.fleet.members;
+    f.prefillMember = members[prefill];
+    const job = newJob(f.request, disaggregated ? "prefill" : "full");
+    f.job = job;
+    this.#byJob.set(job, f);
+    this.metrics.gpus[prefill].prefills++;
+    if (!disaggregated) this.metrics.gpus[decode].decodes++;
+    this.#push({
+      kind: "deliver",
+      time: this.#now + this.run.config.router.dispatchLatencyMs,
+      engine: prefill,
+      job,
+      releaseFrom: -1,
+    });
+    return true;
+  }
+
+  #enqueueAtRouter(f: InFlight): void {
+    this.#routerQueue.push(f);
+    if (this.#routerQueue.length === 1) {
+      this.#push({ kind: "timeout", time: f.queuedAt + this.run.config.router.queueTimeoutMs });
+    }
+  }
+
+  /** Retries the router queue in order; sheds requests that waited past the timeout. */
+  #drainRouterQueue(): void {
+    const timeout = this.run.config.router.queueTimeoutMs;
+    while (this.#routerQueue.length > 0) {
+      const head = this.#routerQueue[0];
+      if (this.#now - head.queuedAt >= timeout) {
+        this.#routerQueue.shift();
+        this.#interval.sheds++;
+        this.#finish(head, "shed");
+        continue;
+      }
+      if (!this.#dispatch(head)) break;
+      this.#routerQueue.shift();
+    }
+    if (this.#routerQueue.length > 0) {
+      this.#push({ kind: "timeout", time: this.#routerQueue[0].queuedAt + timeout });
+    }
+  }
+
+  // ---- EngineListener ----
+
+  schedule(engine: Engine, time: number): void {
+    const version = ++this.#versions[engine.id];
+    this.#push({ kind: "wake", time, engine: engine.id, version });
+  }
+
+  prefillStarted(_engine: Engine, job: Job, now: number): void {
+    const f = this.#byJob.get(job)!;
+    if (Number.isNaN(f.prefillStartMs)) f.prefillStartMs = now;
+  }
+
+  prefillDone(engine: Engine, job: Job, now: number): void {
+    const f = this.#byJob.get(job)!;
+    this.#router.prefillDone(f.routed!);
+    // Disaggregated: ship the KV to the decode engine; the prefill engine holds it until then.
+    const to = this.run.fleet.members[f.routed!.decodeEndpoint];
+    const from = this.run.fleet.members[engine.id];
+    this.metrics.gpus[to.index].decodes++;
+    const ms = transferMs(this.run.config, this.run.fleet, from, to, job.request.promptTokens);
+    this.#push({ kind: "deliver", time: now + ms, engine: to.index, job, releaseFrom: engine.id });
+  }
+
+  firstToken(_engine: Engine, job: Job, now: number): void {
+    const f = this.#byJob.get(job)!;
+    f.firstTokenMs = now;
+    const remaining = Math.max(1, this.#router.outputEstimate(job.request) - 1);
+    this.#router.firstToken(f.routed!, job.request.id, now - f.request.arrivalMs, now, remaining);
+  }
+
+  finished(_engine: Engine, job: Job, now: number): void {
+    const f = this.#byJob.get(job)!;
+    this.#now = Math.max(this.#now, now);
+    this.#finish(f, "ok", now);
+    this.#interval.completed++;
+    if (this.#routerQueue.length > 0) this.#drainRouterQueue();
+  }
+
+  removed(engine: Engine, job: Job, now: number): void {
+    const f = this.#byJob.get(job)!;
+    const to = this.run.fleet.members[f.routed!.decodeEndpoint];
+    const from = this.run.fleet.members[engine.id];
+    job.phase = "decode";
+    const ms = transferMs(
+      this.run.config,
+      this.run.fleet,
+      from,
+      to,
+      job.request.promptTokens + job.generated,
+    );
+    this.#push({ kind: "deliver", time: now + ms, engine: to.index, job, releaseFrom: -1 });
+  }
+
+  preempted(_engine: Engine, job: Job): void {
+    this.#byJob.get(job)!.preemptions++;
+  }
+
+  rejected(_engine: Engine, job: Job, now: number, _reason: string): void {
+    const f = this.#byJob.get(job)!;
+    this.#finish(f, "rejected", now);
+  }
+
+  prefixChanged(engine: Engine, added: readonly number[], evicted: readonly number[]): void {
+    this.#router.prefixChanged(engine.id, added, evicted);
+  }
+
+  // ---- bookkeeping ----
+
+  #finish(f: InFlight, status: "ok" | "shed" | "rejected", at = this.#now): void {
+    const req = f.request;
+    const routed = f.routed;
+    const ok = status === "ok";
+    const ttft = ok ? f.firstTokenMs - req.arrivalMs : 0;
+    const tpot = ok && req.outputTokens > 1 ? (at - f.firstTokenMs) / (req.outputTokens - 1) : 0;
+    if (routed) {
+      if (ok) this.#router.finished(routed, req.outputTokens, tpot, at);
+      else this.#router.abandoned(routed);
+    }
+    const outcome: RequestOutcome = {
+      id: req.id,
+      arrivalMs: req.arrivalMs,
+      promptTokens: req.promptTokens,
+      outputTokens: req.outputTokens,
+      cachedTokens: f.job?.cachedTokens ?? 0,
+      prefillGpu: routed ? this.run.fleet.members[routed.decision.prefill].gpu : -1,
+      decodeGpu: routed ? this.run.fleet.members[routed.decodeEndpoint].gpu : -1,
+      prefillPool: f.prefillMember?.pool ?? "none",
+      disaggregated: routed?.decision.disaggregated ?? false,
+      status,
+      queueMs: Number.isNaN(f.prefillStartMs)
+        ? at - req.arrivalMs
+        : f.prefillStartMs - req.arrivalMs,
+      ttftMs: ttft,
+      tpotMs: tpot,
+      e2eMs: at - req.arrivalMs,
+      migrations: f.migrations,
+      preemptions: f.preemptions,
+    };
+    this.metrics.record(outcome);
+    this.run.requestsCsv?.write(requestCsvRow(outcome));
+    this.#inFlight.delete(req.id);
+    if (f.job) this.#byJob.delete(f.job);
+    this.#completedTotal++;
+  }
+
+  #planMigrations(): void {
+    const router = this.#router;
+    // Refresh what the planner believes each decoding request still has to generate.
+    for (const id of router.slots.values()) {
+      const f = this.#inFlight.get(id);
+      if (!f?.job || !f.routed) continue;
+      const engine = this.#engines[f.routed.decodeEndpoint];
+      const seen = f.job.generated +
+        (f.job.heapIndex >= 0 ? engine.tokenClock - f.job.joinClock : 0);
+      router.updateRemaining(f.routed, Math.max(1, router.outputEstimate(f.request) - seen));
+    }
+    for (const move of router.planMigrations(this.#now)) {
+      const id = router.slots.get(move.sequence)!;
+      const f = this.#inFlight.get(id)!;
+      const engine = this.#engines[move.from];
+      const job = f.job!;
+      if (job.heapIndex < 0 || job.removeAtBoundary || !engine.running.items.includes(job)) {
+        router.undoMove(
+          f.routed!,
+          move,
+          Math.max(1, router.outputEstimate(f.request) - job.generated),
+          id,
+        );
+        continue;
+      }
+      f.routed!.decodeEndpoint = move.to;
+      f.migrations++;
+      this.#interval.migrations++;
+      engine.requestRemoval(job, this.#now);
+    }
+  }
+
+  #sample(): void {
+    const t = round3(this.#now);
+    const timeline = this.run.timelineCsv;
+    for (const m of this.run.fleet.members) {
+      const e = this.#engines[m.index];
+      const g = this.metrics.gpus[m.index];
+      const waiting = e.waiting.length;
+      const kvUsage = e.kvTokens / e.config.gpuKvTokens;
+      g.queueDepthSum += waiting;
+      g.queueDepthMax = Math.max(g.queueDepthMax, waiting);
+      g.kvUsageSum += kvUsage;
+      g.samples++;
+      timeline?.write([
+        t,
+        m.gpu,
+        csvField(m.pool),
+        waiting,
+        e.prefilling.length,
+        e.running.size,
+        round3(kvUsage),
+        e.queuedPrefillTokens,
+        0,
+        0,
+        0,
+        0,
+      ].join(","));
+    }
+    const i = this.#interval;
+    timeline?.write(
+      [
+        t,
+        -1,
+        "cluster",
+        0,
+        0,
+        0,
+        0,
+        0,
+        i.completed,
+        i.migrations,
+        i.sheds,
+        this.#routerQueue.length,
+      ].join(","),
+    );
+    this.#interval = { completed: 0, migrations: 0, sheds: 0 };
+    this.run.onProgress?.(this.#now, this.#completedTotal);
+  }
+}

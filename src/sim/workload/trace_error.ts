@@ -1,0 +1,33 @@
+/** A malformed trace: the message names the file, the line and the field. */
+export class TraceError extends Error {
+  override name = "TraceError";
+}
+
+export function fieldError(
+  file: string,
+  line: number,
+  field: string,
+  problem: string,
+  value: unknown,
+): TraceError {
+  return new TraceError(
+    `${file}:${line}: field '${field}' ${problem}: current value is ${
+      JSON.stringify(value) ?? String(value)
+    }`,
+  );
+}
+
+/** A non-negative integer token count from a trace field. */
+export function tokenCount(
+  file: string,
+  line: number,
+  field: string,
+  value: unknown,
+  min = 0,
+): number {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min) {
+    throw fieldError(file, line, field, `must be an integer >= ${min}`, value);
+  }
+  return n;
+}
