@@ -30,10 +30,11 @@ export const PCIE_ESTIMATES: Readonly<Record<string, Omit<LinkEstimate, "nvlinks
   SYS: { class: "crossNuma", gbps: 12, latencyMs: 0.03 },
 };
 
-/** One NVLink's rate per direction, in GB/s. */
+/** One NVLink's rate per direction, in GB/s, by GPU generation (read from the name). */
 export function nvlinkGbpsPerLink(gpuName: string): number {
-  // NVLink 2, 3 and 4 (V100, A100, H100/H200) carry 25 GB/s per link per direction; NVLink 5
-  // (Blackwell: B100, B200, GB200, B300) doubles it.
+  // NVLink 1 (P100): 20 GB/s per link per direction; NVLink 2, 3 and 4 (V100, A100, H100,
+  // H200): 25; NVLink 5 (Blackwell: B100, B200, GB200, B300): 50.
+  if (/\bP100\b/i.test(gpuName)) return 20;
   return /\b(GB|B)[123]00\b/i.test(gpuName) ? 50 : 25;
 }
 
