@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { PolicyInputError } from "../core/errors.ts";
+import { topologyCommand } from "./commands/topology.ts";
 import { CliError } from "./errors.ts";
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   // Subcommands: one line each, in alphabetical order.
+  program.addCommand(topologyCommand());
   for (const command of program.commands) command.exitOverride().showHelpAfterError();
   return program;
 }

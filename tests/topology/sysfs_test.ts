@@ -1,12 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { ToolOutputError } from "../../src/topology/errors.ts";
 import { denoFs } from "../../src/topology/host.ts";
-import {
-  cpulistCount,
-  NODE_DIR,
-  readHostNuma,
-  readPciNumaNode,
-} from "../../src/topology/sysfs.ts";
+import { cpulistCount, NODE_DIR, readHostNuma, readPciNumaNode } from "../../src/topology/sysfs.ts";
 import { memoryFs, rejects, sysfsFiles } from "./_fixtures.ts";
 
 Deno.test("sysfs: two NUMA nodes with distances and cpulists", async () => {

@@ -26,7 +26,9 @@ Deno.test("CUDA_VISIBLE_DEVICES: full GPU UUIDs and unique prefixes, case-insens
 });
 
 Deno.test("CUDA_VISIBLE_DEVICES: the first bad entry hides itself and everything after it", () => {
-  for (const [raw, bad] of [["0,9,1", "9"], ["1,-1,2", "-1"], ["3,3,4", "3"], ["0,GPU-,1", "GPU-"]]) {
+  for (
+    const [raw, bad] of [["0,9,1", "9"], ["1,-1,2", "-1"], ["3,3,4", "3"], ["0,GPU-,1", "GPU-"]]
+  ) {
     const { devices, reasons } = resolveVisibleDevices(raw, gpus, null);
     equal(devices.length, 1, raw);
     equal(reasons.length, 1);
