@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { PolicyInputError } from "../core/errors.ts";
 import { simulateCommand } from "./commands/simulate.ts";
+import { topologyCommand } from "./commands/topology.ts";
 import { CliError } from "./errors.ts";
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   // Subcommands: one line each, in alphabetical order.
   program.addCommand(simulateCommand());
+  program.addCommand(topologyCommand());
   for (const command of program.commands) command.exitOverride().showHelpAfterError();
   return program;
 }
