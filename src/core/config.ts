@@ -103,12 +103,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function deepMerge(base: unknown, override: unknown): unknown {
+/** Deep merge: plain objects merge key by key; anything else (arrays included) replaces. */
+export function mergeObjects(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) {
     return override === undefined ? base : override;
   }
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) out[key] = deepMerge(base[key], value);
+  for (const [key, value] of Object.entries(override)) out[key] = mergeObjects(base[key], value);
   return out;
 }
 
@@ -158,7 +159,7 @@ export function resolvePolicyConfig(input: PolicyConfigInput = {}): PolicyConfig
       `Invalid policy config: expected an object: current value is ${describeValue(input)}`,
     );
   }
-  const merged = deepMerge(DEFAULT_POLICY_CONFIG, input);
+  const merged = mergeObjects(DEFAULT_POLICY_CONFIG, input);
   const parsed = policyConfigSchema.safeParse(merged);
   if (!parsed.success) {
     throw new PolicyInputError(formatSchemaError("policy config", parsed.error, merged));

@@ -6,11 +6,11 @@
  */
 import { z } from "zod";
 import { formatSchemaError } from "../core/config.ts";
-import { efficiencySchema } from "./model/efficiency.ts";
-import { gpuSpecSchema } from "./model/hardware.ts";
-import { modelSpecSchema } from "./model/models.ts";
-import { syntheticWorkloadSchema } from "./workload/synthetic.ts";
-import { traceOptionsSchema } from "./workload/trace_options.ts";
+import { efficiencySchema } from "../engine_model/efficiency.ts";
+import { gpuSpecSchema } from "../engine_model/hardware.ts";
+import { modelSpecSchema } from "../engine_model/models.ts";
+import { DEFAULT_ENGINE_OPTIONS, engineOptionsSchema } from "../engine_model/setup.ts";
+import { workloadSpecSchema } from "../workload/resolve.ts";
 
 /** A GPU count, or explicit GPU indexes (which matter with a topology file). */
 const gpuSetSchema = z.union([
@@ -45,17 +45,8 @@ export const simConfigSchema = z.object({
     crossNuma: linkSchema,
     network: linkSchema,
   }).strict(),
-  engine: z.object({
-    maxNumSeqs: z.number().int().min(1),
-    /** Token budget per step; chunked prefill splits longer prompts across steps. */
-    maxBatchedTokens: z.number().int().min(16),
-    chunkedPrefill: z.boolean(),
-    gpuMemoryUtilization: z.number().gt(0).max(1),
-    /** Pinned host memory per engine for KV overflow, GB (0: none). */
-    hostKvSlabGb: z.number().min(0),
-    /** Fraction of KV capacity the prefix cache may keep (0 disables prefix caching). */
-    prefixCacheFraction: z.number().min(0).max(1),
-  }).strict(),
+  /** vLLM-style engine options (src/engine_model/setup.ts). */
+  engine: engineOptionsSchema,
   router: z.object({
     /** Which implementation of the scoring core decides. Identical decisions either way. */
     implementation: z.enum(["wasm", "reference"]),
@@ -74,20 +65,8 @@ export const simConfigSchema = z.object({
   }).strict(),
   /** The optimized policy's config (src/core/config.ts). Disaggregation follows `layout`. */
   policy: z.record(z.string(), z.unknown()),
-  workload: z.union([
-    z.object({
-      kind: z.literal("preset"),
-      name: z.string(),
-      overrides: z.record(z.string(), z.unknown()),
-    }).strict(),
-    syntheticWorkloadSchema,
-    z.object({
-      kind: z.literal("trace"),
-      format: z.enum(["azure", "mooncake"]),
-      path: z.string().min(1),
-      options: traceOptionsSchema,
-    }).strict(),
-  ]),
+  /** The workload (src/workload/resolve.ts): a preset with overrides, a synthetic spec or a trace. */
+  workload: workloadSpecSchema,
   slo: z.object({ ttftMs: z.number().gt(0), tpotMs: z.number().gt(0) }).strict(),
   /** Prompts at least this long count as "long" in per-class TTFT. */
   longPromptTokens: z.number().int().min(1),
@@ -111,14 +90,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
     crossNuma: { gbps: 16, latencyMs: 0.03 },
     network: { gbps: 12.5, latencyMs: 0.1 },
   },
-  engine: {
-    maxNumSeqs: 256,
-    maxBatchedTokens: 8192,
-    chunkedPrefill: true,
-    gpuMemoryUtilization: 0.9,
-    hostKvSlabGb: 0,
-    prefixCacheFraction: 0.3,
-  },
+  engine: DEFAULT_ENGINE_OPTIONS,
   router: {
     implementation: "wasm",
     outputEstimate: "running-mean",

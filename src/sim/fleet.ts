@@ -6,25 +6,25 @@
  */
 import { LinkClass } from "../core/abi.ts";
 import type { EndpointRole, EndpointSpec } from "../core/endpoints.ts";
+import type { EngineConfig } from "../engine_model/engine.ts";
+import type { GpuSpec } from "../engine_model/hardware.ts";
+import type { ModelSpec } from "../engine_model/models.ts";
+import {
+  type EndpointLocation,
+  endpointSpecFor,
+  EngineModelError,
+  KV_BLOCK_TOKENS,
+  setupEngine,
+} from "../engine_model/setup.ts";
+import type { TimeModel } from "../engine_model/time_model.ts";
+import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 import type { SimConfig } from "./config.ts";
 import { SimConfigError } from "./config.ts";
-import type { EngineConfig } from "./engine/engine.ts";
-import { type Efficiency, EFFICIENCY_PRESETS } from "./model/efficiency.ts";
-import { GPU_PRESETS, type GpuSpec } from "./model/hardware.ts";
-import { MODEL_PRESETS, type ModelSpec } from "./model/models.ts";
-import { TimeModel } from "./model/time_model.ts";
-import { PREFIX_BLOCK_TOKENS } from "./workload/synthetic.ts";
 
 export type Pool = "shared" | "prefill" | "decode";
 
 /** Where an engine sits: what the policy's link classes and NUMA bias see. */
-export interface Placement {
-  readonly hostId: number;
-  readonly numaNode: number;
-  readonly nvlinkDomain: number;
-  /** Multiplier on host-slab access cost (NUMA distance / local distance; 1 when local). */
-  readonly slabDistanceFactor: number;
-}
+export type Placement = EndpointLocation;
 
 export const DEFAULT_PLACEMENT: Placement = {
   hostId: 0,
@@ -53,22 +53,6 @@ export interface Fleet {
   readonly kvBlockTokens: number;
 }
 
-/** KV block size shared by the engines' accounting and the policy. */
-export const KV_BLOCK_TOKENS = 16;
-
-function preset<T>(kind: string, table: Readonly<Record<string, T>>, value: string | T): T {
-  if (typeof value !== "string") return value;
-  const found = table[value.toLowerCase()];
-  if (!found) {
-    throw new SimConfigError(
-      `Invalid simulation config: unknown ${kind} '${value}'; known: ${
-        Object.keys(table).join(", ")
-      }`,
-    );
-  }
-  return found;
-}
-
 /** Expands a count or an index list; counts take the next free indexes from `next`. */
 function gpuList(field: string, value: number | number[], next: { index: number }): number[] {
   if (Array.isArray(value)) {
@@ -87,34 +71,24 @@ function gpuList(field: string, value: number | number[], next: { index: number 
 }
 
 export function buildFleet(config: SimConfig, placements?: (gpu: number) => Placement): Fleet {
-  const model = preset("model", MODEL_PRESETS, config.model);
-  const gpu = preset("GPU", GPU_PRESETS, config.gpu);
-  const gpuKey = typeof config.gpu === "string" ? config.gpu.toLowerCase() : "h100";
-  const efficiency: Efficiency = config.efficiency ?? EFFICIENCY_PRESETS[gpuKey] ??
-    EFFICIENCY_PRESETS.h100;
-  const tp = config.tensorParallel;
-  // Reading slab-resident KV goes over the host link (PCIe) every step.
-  const slabMsPerToken = new TimeModel(model, gpu, tp, efficiency).kvBytesPerToken /
-    (config.links.pcie.gbps * 1e6);
-  const time = new TimeModel(model, gpu, tp, efficiency, slabMsPerToken);
-  const gpuKvTokens = time.kvCapacityTokens(config.engine.gpuMemoryUtilization);
-  if (gpuKvTokens < 1024) {
-    throw new SimConfigError(
-      `Invalid simulation config: ${model.name} does not fit on ${tp} x ${gpu.name} at memory ` +
-        `utilization ${config.engine.gpuMemoryUtilization}: KV room would be ${gpuKvTokens} tokens; ` +
-        `raise 'tensorParallel' or pick a bigger GPU`,
-    );
+  let setup;
+  try {
+    setup = setupEngine({
+      model: config.model,
+      gpu: config.gpu,
+      efficiency: config.efficiency,
+      tensorParallel: config.tensorParallel,
+      engine: config.engine,
+      prefixBlockTokens: PREFIX_BLOCK_TOKENS,
+      slabLinkGbps: config.links.pcie.gbps,
+    });
+  } catch (e) {
+    if (e instanceof EngineModelError) {
+      throw new SimConfigError(`Invalid simulation config: ${e.message}`);
+    }
+    throw e;
   }
-  const engine: EngineConfig = {
-    maxNumSeqs: config.engine.maxNumSeqs,
-    maxBatchedTokens: config.engine.chunkedPrefill ? config.engine.maxBatchedTokens : Infinity,
-    gpuKvTokens,
-    slabKvTokens: Math.floor(config.engine.hostKvSlabGb * 1e9 / time.kvBytesPerToken),
-    prefixCacheBlocks: Math.floor(
-      config.engine.prefixCacheFraction * gpuKvTokens / PREFIX_BLOCK_TOKENS,
-    ),
-    prefixBlockTokens: PREFIX_BLOCK_TOKENS,
-  };
+  const { model, gpu, time, engine } = setup;
 
   const next = { index: 0 };
   const pools: [Pool, EndpointRole, number[]][] = config.layout === "shared"
@@ -162,31 +136,9 @@ export function buildFleet(config: SimConfig, placements?: (gpu: number) => Plac
   return { model, gpu, time, engine, members, kvBlockTokens: KV_BLOCK_TOKENS };
 }
 
-/** Sequence length assumed when folding per-sequence decode cost into the per-block rate. */
-const TYPICAL_SEQUENCE_TOKENS = 2048;
-
-/**
- * What the router is told about an engine: rates linearised from the time model. The decode
- * step model is base + perBlock x resident blocks; the engine's per-sequence cost is folded in
- * at a typical sequence length (the policy has no per-sequence term).
- */
+/** What the router is told about an engine (see `endpointSpecFor`). */
 export function endpointSpec(fleet: Fleet, member: FleetMember): EndpointSpec {
-  const t = fleet.time;
-  const referenceChunk = 2048;
-  const perTokenRead = t.kvBytesPerToken / t.bytesPerMs;
-  return {
-    role: member.role,
-    hostId: member.placement.hostId,
-    numaNode: member.placement.numaNode,
-    nvlinkDomain: member.placement.nvlinkDomain,
-    prefillTokensPerMs: referenceChunk / t.prefillMs(referenceChunk),
-    decodeBaseMs: t.decodeOverheadMs + t.weightBytes / t.bytesPerMs,
-    decodeMsPerKvBlock: fleet.kvBlockTokens *
-      (perTokenRead + t.decodeMsPerSeq / TYPICAL_SEQUENCE_TOKENS),
-    kvCapacityBlocks: Math.floor(fleet.engine.gpuKvTokens / fleet.kvBlockTokens),
-    slabMsPerBlock: fleet.kvBlockTokens * t.slabMsPerToken * member.placement.slabDistanceFactor,
-    costPerHour: fleet.gpu.costPerHour * t.tensorParallel,
-  };
+  return endpointSpecFor(fleet, member.role, member.placement, fleet.kvBlockTokens);
 }
 
 /** The link class KV crosses between two engines (same rules as the policy's). */

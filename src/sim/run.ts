@@ -13,10 +13,14 @@ import { writeJson } from "../io/json_file.ts";
 import { LineWriter } from "../io/line_writer.ts";
 import type { SimConfig } from "./config.ts";
 import { buildFleet, type Fleet, type Placement } from "./fleet.ts";
-import { REQUEST_CSV_HEADER, type RunSummary, TIMELINE_CSV_HEADER } from "./metrics/run_metrics.ts";
+import {
+  REQUEST_CSV_HEADER,
+  type RunSummary,
+  TIMELINE_CSV_HEADER,
+} from "../metrics/run_metrics.ts";
 import { Simulation } from "./simulation.ts";
-import { resolveWorkload } from "./workload/resolve.ts";
-import { PREFIX_BLOCK_TOKENS } from "./workload/synthetic.ts";
+import { resolveWorkload } from "../workload/resolve.ts";
+import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 
 export type Mode = "baseline" | "optimized" | "both";
 
@@ -67,7 +71,7 @@ export async function runComparison(
   options: ComparisonOptions,
 ): Promise<PolicyRun[]> {
   const fleet = buildFleet(config, options.placements);
-  const workload = resolveWorkload(config);
+  const workload = resolveWorkload(config.workload, config.seed);
   const labels: ("baseline" | "optimized")[] = options.mode === "both"
     ? ["baseline", "optimized"]
     : [options.mode];

@@ -12,8 +12,8 @@ import { createReferenceCore } from "../core/reference/mod.ts";
 import { createWasmCore } from "../wasm/wasm_core.ts";
 import type { SimConfig } from "./config.ts";
 import { endpointSpec, type Fleet } from "./fleet.ts";
-import type { Rng } from "./workload/rng.ts";
-import type { SimRequest } from "./workload/request.ts";
+import type { Rng } from "../workload/rng.ts";
+import type { SimRequest } from "../workload/request.ts";
 
 /** The router's view of one routed request. */
 export interface Routed {

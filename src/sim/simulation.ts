@@ -10,20 +10,20 @@
 import type { PolicyConfigInput } from "../core/config.ts";
 import { csvField, type LineWriter } from "../io/line_writer.ts";
 import type { SimConfig } from "./config.ts";
-import { Engine, type EngineListener } from "./engine/engine.ts";
-import { EventQueue, type SimEvent } from "./engine/event_queue.ts";
-import { type Job, newJob } from "./engine/job.ts";
+import { Engine, type EngineListener } from "../engine_model/engine.ts";
+import { EventQueue, type SimEvent } from "./event_queue.ts";
+import { type Job, newJob } from "../engine_model/job.ts";
 import { type Fleet, type FleetMember, transferMs } from "./fleet.ts";
-import { round3 } from "./metrics/latency_stats.ts";
+import { round3 } from "../metrics/latency_stats.ts";
 import {
   requestCsvRow,
   type RequestOutcome,
   RunMetrics,
   type RunSummary,
-} from "./metrics/run_metrics.ts";
+} from "../metrics/run_metrics.ts";
 import { type Routed, SimRouter } from "./sim_router.ts";
-import type { RequestSource, SimRequest } from "./workload/request.ts";
-import { Rng } from "./workload/rng.ts";
+import type { RequestSource, SimRequest } from "../workload/request.ts";
+import { Rng } from "../workload/rng.ts";
 
 type Event =
   | (SimEvent & { kind: "arrival"; request: SimRequest })

@@ -4,11 +4,11 @@
  * measurements (84/305/1340 ms, 37/52 ms per token), and the embedded presets are that fit.
  */
 import { deepEqual, ok, throws } from "node:assert/strict";
-import { calibrate, CalibrationError, parseTimingCsv } from "../../src/sim/model/calibration.ts";
-import { EFFICIENCY_PRESETS } from "../../src/sim/model/efficiency.ts";
-import { GPU_PRESETS } from "../../src/sim/model/hardware.ts";
-import { MODEL_PRESETS } from "../../src/sim/model/models.ts";
-import { TimeModel } from "../../src/sim/model/time_model.ts";
+import { calibrate, CalibrationError, parseTimingCsv } from "../../src/engine_model/calibration.ts";
+import { EFFICIENCY_PRESETS } from "../../src/engine_model/efficiency.ts";
+import { GPU_PRESETS } from "../../src/engine_model/hardware.ts";
+import { MODEL_PRESETS } from "../../src/engine_model/models.ts";
+import { TimeModel } from "../../src/engine_model/time_model.ts";
 
 const FILE = "../shared/data/calibration/splitwise_perf_model.csv";
 const rows = parseTimingCsv(await Deno.readTextFile(FILE), FILE);

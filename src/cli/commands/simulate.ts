@@ -7,8 +7,9 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { readJson } from "../../io/json_file.ts";
 import { resolveSimConfig, type SimConfig, SimConfigError } from "../../sim/config.ts";
 import { runComparison } from "../../sim/run.ts";
-import { TraceError } from "../../sim/workload/trace_error.ts";
-import { SYNTHETIC_PRESETS } from "../../sim/workload/synthetic.ts";
+import { WorkloadError } from "../../workload/resolve.ts";
+import { TraceError } from "../../workload/trace_error.ts";
+import { SYNTHETIC_PRESETS } from "../../workload/synthetic.ts";
 import { CliError } from "../errors.ts";
 import { comparisonTable } from "../format/comparison_table.ts";
 import { RunProgress } from "../format/progress.ts";
@@ -98,7 +99,11 @@ export function simulateCommand() {
           onProgress: (label, ms, done) => progress.update(label, ms, done),
         });
       } catch (e) {
-        if (e instanceof TraceError || e instanceof SimConfigError) throw new CliError(e.message);
+        if (
+          e instanceof TraceError || e instanceof SimConfigError || e instanceof WorkloadError
+        ) {
+          throw new CliError(e.message);
+        }
         throw e;
       } finally {
         progress.stop();

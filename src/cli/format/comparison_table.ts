@@ -1,6 +1,6 @@
 /** The side-by-side table `simulate` prints: one column per run, plus the change vs the first. */
 import Table from "cli-table3";
-import type { RunSummary } from "../../sim/metrics/run_metrics.ts";
+import type { RunSummary } from "../../metrics/run_metrics.ts";
 
 interface Row {
   readonly label: string;

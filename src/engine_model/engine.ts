@@ -12,7 +12,7 @@
  * so cost does not grow with batch size per step. Anything that arrives mid-span cuts the span
  * at the end of the step in progress, exactly when a real engine would next schedule.
  */
-import type { TimeModel } from "../model/time_model.ts";
+import type { TimeModel } from "./time_model.ts";
 import { FinishHeap } from "./finish_heap.ts";
 import type { Job } from "./job.ts";
 import { PrefixCache } from "./prefix_cache.ts";
