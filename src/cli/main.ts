@@ -5,6 +5,8 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { PolicyInputError } from "../core/errors.ts";
+import { emulateCommand } from "./commands/emulate.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { topologyCommand } from "./commands/topology.ts";
 import { CliError } from "./errors.ts";
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   // Subcommands: one line each, in alphabetical order.
+  program.addCommand(emulateCommand());
+  program.addCommand(serveCommand());
   program.addCommand(simulateCommand());
   program.addCommand(topologyCommand());
   for (const command of program.commands) command.exitOverride().showHelpAfterError();

@@ -55,3 +55,55 @@ export function parseDurationMs(value: string): number {
   if (ms <= 0) throw new InvalidArgumentError(`expected a positive duration, got '${value}'`);
   return ms;
 }
+
+export function parseNonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a number >= 0, got '${value}'`);
+  }
+  return n;
+}
+
+export function parseFraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new InvalidArgumentError(`expected a fraction from 0 to 1, got '${value}'`);
+  }
+  return n;
+}
+
+/** Durations that may be zero ("0" disables). */
+export function parseDurationOrZeroMs(value: string): number {
+  return /^0+(\.0+)?(ms|s|m|h)?$/.test(value.trim()) ? 0 : parseDurationMs(value);
+}
+
+/** A comma-separated list of http(s) base URLs. */
+export function parseUrlList(value: string): string[] {
+  const urls = value.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  if (urls.length === 0) throw new InvalidArgumentError(`expected URLs, got '${value}'`);
+  for (const u of urls) {
+    let ok = false;
+    try {
+      ok = /^https?:$/.test(new URL(u).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw new InvalidArgumentError(
+        `'${u}' is not an http(s) URL like http://127.0.0.1:8101`,
+      );
+    }
+  }
+  return urls;
+}
+
+/** Byte sizes: "4194304", "512k", "4m" / "4MiB" (binary units). */
+export function parseBytes(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(k|kib|kb|m|mib|mb|g|gib|gb)?$/i.exec(value.trim());
+  if (!m) {
+    throw new InvalidArgumentError(`expected a size like 4194304, 512k or 4m, got '${value}'`);
+  }
+  const unit = (m[2] ?? "").toLowerCase()[0] ?? "";
+  const scale = unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1;
+  return Math.round(Number(m[1]) * scale);
+}

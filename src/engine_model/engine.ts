@@ -28,6 +28,11 @@ export interface EngineConfig {
   /** Prefix-cache capacity in prefix blocks (0 disables it). */
   readonly prefixCacheBlocks: number;
   readonly prefixBlockTokens: number;
+  /**
+   * Longest decode span in steps (default 1024). The emulator sets 1: it streams every step's
+   * tokens as they happen, so it needs an event per step.
+   */
+  readonly maxSpanSteps?: number;
 }
 
 /** What the engine tells the simulation. Called synchronously at step boundaries. */
@@ -39,7 +44,7 @@ export interface EngineListener {
   /** A `prefill`-phase job finished prefilling; its KV waits here until `releaseKv`. */
   prefillDone(engine: Engine, job: Job, now: number): void;
   finished(engine: Engine, job: Job, now: number): void;
-  /** A job flagged `removeAtBoundary` left (its KV is released here). */
+  /** A job flagged `removeAtBoundary` (migrated or aborted) left; its KV is released here. */
   removed(engine: Engine, job: Job, now: number): void;
   preempted(engine: Engine, job: Job): void;
   /** The job can never run here (its KV exceeds the engine's whole capacity). */
@@ -123,6 +128,22 @@ export class Engine {
   requestRemoval(job: Job, now: number): void {
     job.removeAtBoundary = true;
     this.#interrupt(now);
+  }
+
+  /**
+   * The client went away (vLLM aborts the request): a waiting job leaves at once, a prefilling
+   * or running one at the next step boundary (then `removed` is called). Returns false if the
+   * job is not here (finished, or a finished prefill whose KV the caller must `releaseKv`).
+   */
+  abort(job: Job, now: number): boolean {
+    const at = this.waiting.indexOf(job);
+    if (at >= 0) {
+      this.waiting.splice(at, 1);
+      return true;
+    }
+    if (job.heapIndex < 0 && !this.prefilling.includes(job)) return false;
+    this.requestRemoval(job, now);
+    return true;
   }
 
   /** KV of a finished `prefill` job was pulled by its decode engine: free it. */
@@ -270,6 +291,16 @@ export class Engine {
   }
 
   #removeFlagged(now: number): void {
+    // Only the emulator flags prefilling jobs (aborts); their held prompt KV goes with them.
+    for (let i = this.prefilling.length - 1; i >= 0; i--) {
+      const job = this.prefilling[i];
+      if (!job.removeAtBoundary) continue;
+      job.removeAtBoundary = false;
+      this.prefilling.splice(i, 1);
+      this.#heldKv -= job.kvTokens;
+      job.kvTokens = 0;
+      this.listener.removed(this, job, now);
+    }
     for (const job of [...this.running.items]) {
       if (!job.removeAtBoundary) continue;
       job.removeAtBoundary = false;
@@ -379,7 +410,8 @@ export class Engine {
     const held = this.#heldKv;
     const untilFinish = this.running.peek()!.finishClock - this.tokenClock;
     const room = Math.floor((this.kvCapacityTokens - this.kvTokens) / batch);
-    const steps = Math.max(1, Math.min(untilFinish, room, MAX_SPAN_STEPS));
+    const maxSteps = this.config.maxSpanSteps ?? MAX_SPAN_STEPS;
+    const steps = Math.max(1, Math.min(untilFinish, room, maxSteps));
     let t = now;
     for (let i = 0; i < steps; i++) {
       t += this.#decodeStepMs(batch, kv0 + i * batch, held);

@@ -1,0 +1,126 @@
+/**
+ * `pdroute emulate`: one or more vLLM engine emulators (a test double: see src/emulator/).
+ * `--count N` starts N on consecutive ports in this process. Runs until interrupted.
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { EngineModelError } from "../../engine_model/setup.ts";
+import { type Emulator, startEmulator } from "../../emulator/emulator.ts";
+import {
+  EmulatorOptionsError,
+  type EmulatorOptionsInput,
+  resolveEmulatorOptions,
+} from "../../emulator/options.ts";
+import { CliError } from "../errors.ts";
+import { untilSignal } from "../signals.ts";
+import {
+  parseFraction,
+  parseNonNegativeInt,
+  parseNonNegativeNumber,
+  parsePositiveNumber,
+} from "../parse.ts";
+
+export function emulateCommand() {
+  return new Command("emulate")
+    .description(
+      "Run vLLM engine emulators (a test double: vLLM's HTTP surface, timed by the simulator's engine model)",
+    )
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option(
+      "--port <port>",
+      "port of the first emulator (0: any free port)",
+      parseNonNegativeInt,
+      8100,
+    )
+    .option("--count <n>", "emulators to start, on consecutive ports", parseNonNegativeInt, 1)
+    .option("--served-model-name <name>", "model name clients send", "emulated")
+    .option("--model <name>", "model preset: llama-3-8b, llama-3-70b, llama-2-70b", "llama-3-8b")
+    .option("--gpu <name>", "GPU preset: a100, h100, h200, b200", "h100")
+    .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option("--speed <x>", "engine time runs x times faster than wall time", parsePositiveNumber)
+    .option("--max-num-seqs <n>", "most sequences in a batch", parseNonNegativeInt)
+    .option("--max-batched-tokens <n>", "token budget per step", parseNonNegativeInt)
+    .option(
+      "--gpu-memory-utilization <f>",
+      "fraction of GPU memory for weights + KV",
+      parseFraction,
+    )
+    .option(
+      "--prefix-cache-fraction <f>",
+      "fraction of KV the prefix cache may keep",
+      parseFraction,
+    )
+    .option(
+      "--default-max-tokens <n>",
+      "output tokens when max_tokens is absent",
+      parseNonNegativeInt,
+    )
+    .option("--max-model-len <n>", "longest prompt + output accepted", parseNonNegativeInt)
+    .option("--kv-link-gbps <x>", "prefill->decode KV link bandwidth, GB/s", parsePositiveNumber)
+    .option("--legacy-metric-names", "report vllm:gpu_cache_usage_perc (older vLLM)")
+    .option("--seed <n>", "seed of the fault draws", parseNonNegativeInt)
+    .option("--extra-latency-ms <ms>", "fault: delay before each request", parseNonNegativeNumber)
+    .option("--error-rate <f>", "fault: fraction answered with HTTP 500", parseFraction)
+    .option("--stall-rate <f>", "fault: fraction accepted and never answered", parseFraction)
+    .option("--truncate-rate <f>", "fault: fraction cut off halfway", parseFraction)
+    .option("--die-after <n>", "fault: crash after n requests (0: never)", parseNonNegativeInt)
+    .addOption(
+      new Option("--broken-metrics <mode>", "fault: /metrics answers 500 or garbage").choices(
+        ["none", "error", "garbage"] as const,
+      ),
+    )
+    .action(async (opts) => {
+      if (opts.count < 1) throw new CliError("--count must be at least 1");
+      const base: EmulatorOptionsInput = {
+        host: opts.host,
+        servedModelName: opts.servedModelName,
+        model: opts.model,
+        gpu: opts.gpu,
+        ...(opts.tp !== undefined && { tensorParallel: opts.tp }),
+        ...(opts.speed !== undefined && { speed: opts.speed }),
+        ...(opts.defaultMaxTokens !== undefined && { defaultMaxTokens: opts.defaultMaxTokens }),
+        ...(opts.maxModelLen !== undefined && { maxModelLen: opts.maxModelLen }),
+        ...(opts.kvLinkGbps !== undefined && { kvLink: { gbps: opts.kvLinkGbps } }),
+        ...(opts.legacyMetricNames && { legacyMetricNames: true }),
+        ...(opts.seed !== undefined && { seed: opts.seed }),
+        engine: {
+          ...(opts.maxNumSeqs !== undefined && { maxNumSeqs: opts.maxNumSeqs }),
+          ...(opts.maxBatchedTokens !== undefined && { maxBatchedTokens: opts.maxBatchedTokens }),
+          ...(opts.gpuMemoryUtilization !== undefined &&
+            { gpuMemoryUtilization: opts.gpuMemoryUtilization }),
+          ...(opts.prefixCacheFraction !== undefined &&
+            { prefixCacheFraction: opts.prefixCacheFraction }),
+        },
+        faults: {
+          ...(opts.extraLatencyMs !== undefined && { extraLatencyMs: opts.extraLatencyMs }),
+          ...(opts.errorRate !== undefined && { errorRate: opts.errorRate }),
+          ...(opts.stallRate !== undefined && { stallRate: opts.stallRate }),
+          ...(opts.truncateRate !== undefined && { truncateRate: opts.truncateRate }),
+          ...(opts.dieAfter !== undefined && { dieAfter: opts.dieAfter }),
+          ...(opts.brokenMetrics !== undefined && { brokenMetrics: opts.brokenMetrics }),
+        },
+      };
+      const emulators: Emulator[] = [];
+      try {
+        for (let i = 0; i < opts.count; i++) {
+          const port = opts.port === 0 ? 0 : opts.port + i;
+          const options = resolveEmulatorOptions({ ...base, port, seed: (base.seed ?? 1) + i });
+          const e = await startEmulator(options);
+          emulators.push(e);
+          const s = e.setup;
+          console.log(
+            `pdroute emulate: ${e.url} serving '${options.servedModelName}' as ${s.model.name} on ` +
+              `${options.tensorParallel} x ${s.gpu.name} (KV ${s.engine.gpuKvTokens} tokens, ` +
+              `speed x${options.speed}) - a test double, not an inference engine`,
+          );
+        }
+      } catch (e) {
+        await Promise.all(emulators.map((x) => x.close()));
+        if (e instanceof EmulatorOptionsError || e instanceof EngineModelError) {
+          throw new CliError(e.message);
+        }
+        throw new CliError((e as Error).message, 1);
+      }
+      await untilSignal();
+      await Promise.all(emulators.map((x) => x.close()));
+    });
+}

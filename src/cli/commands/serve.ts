@@ -1,0 +1,196 @@
+/**
+ * `pdroute serve`: the live router in front of vLLM engines (or emulators). Endpoints come
+ * from flags (`--prefill`, `--decode`, `--both` URL lists, or repeated `--endpoint
+ * url=...,role=...`) and/or a JSON config file (`--config`, validated: src/router/config.ts).
+ * Runs until interrupted.
+ */
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { EngineModelError } from "../../engine_model/setup.ts";
+import { readJson } from "../../io/json_file.ts";
+import {
+  type EndpointConfig,
+  resolveRouterConfig,
+  RouterConfigError,
+} from "../../router/config.ts";
+import { startRouter } from "../../router/server.ts";
+import { TopologyInputError } from "../../topology/mod.ts";
+import { CliError } from "../errors.ts";
+import {
+  parseBytes,
+  parseDurationMs,
+  parseDurationOrZeroMs,
+  parseNonNegativeInt,
+  parsePositiveNumber,
+  parseUrlList,
+} from "../parse.ts";
+import { untilSignal } from "../signals.ts";
+
+/** `url=http://...,role=decode,gpu=3` (role defaults to both). */
+export function parseEndpoint(value: string, previous: EndpointConfig[] = []): EndpointConfig[] {
+  const fields = new Map<string, string>();
+  for (const part of value.split(",")) {
+    const at = part.indexOf("=");
+    if (at <= 0) {
+      throw new InvalidArgumentError(
+        `expected key=value pairs like url=...,role=decode, got '${part}'`,
+      );
+    }
+    fields.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+  }
+  const url = fields.get("url");
+  if (!url) throw new InvalidArgumentError(`'${value}' has no url=`);
+  const role = fields.get("role") ?? "both";
+  if (role !== "prefill" && role !== "decode" && role !== "both") {
+    throw new InvalidArgumentError(`role must be prefill, decode or both, got '${role}'`);
+  }
+  const out: EndpointConfig = { url, role };
+  for (const key of ["gpu", "hostId", "numaNode", "nvlinkDomain"] as const) {
+    const v = fields.get(key);
+    if (v === undefined) continue;
+    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${key} must be an integer, got '${v}'`);
+    out[key] = Number(v);
+  }
+  for (const key of fields.keys()) {
+    if (!["url", "role", "gpu", "hostId", "numaNode", "nvlinkDomain"].includes(key)) {
+      throw new InvalidArgumentError(
+        `unknown field '${key}' (known: url, role, gpu, hostId, numaNode, nvlinkDomain)`,
+      );
+    }
+  }
+  return [...previous, out];
+}
+
+export function serveCommand() {
+  return new Command("serve")
+    .description("Route OpenAI-compatible requests to vLLM prefill/decode engines")
+    .option("--config <file>", "JSON router config (any part of the defaults; docs/ROUTER.md)")
+    .option("--host <host>", "address to bind (default 127.0.0.1)")
+    .option("--port <port>", "port to listen on (default 8000)", parseNonNegativeInt)
+    .option("--prefill <urls>", "prefill engines, comma-separated base URLs", parseUrlList)
+    .option("--decode <urls>", "decode engines, comma-separated base URLs", parseUrlList)
+    .option("--both <urls>", "shared-pool engines (prefill and decode)", parseUrlList)
+    .option(
+      "--endpoint <spec>",
+      "url=...,role=prefill|decode|both[,gpu=N] (repeatable)",
+      parseEndpoint,
+    )
+    .addOption(
+      new Option("--policy <policy>", "routing policy").choices(
+        ["round-robin", "predictive"] as const,
+      ),
+    )
+    .addOption(
+      new Option("--disaggregation <mode>", "prefill/decode split").choices(
+        ["never", "always", "conditional"] as const,
+      ),
+    )
+    .option("--model <name>", "model preset the engines run (for predicted rates)")
+    .option("--gpu <name>", "GPU preset of the engines")
+    .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option(
+      "--engine-speed <x>",
+      "engines are x times faster than the model (emulators' --speed)",
+      parsePositiveNumber,
+    )
+    .option("--topology <file>", "topology document placing the endpoints' GPUs (pdroute topology)")
+    .addOption(
+      new Option("--implementation <impl>", "scoring core").choices(["wasm", "reference"] as const),
+    )
+    .option("--seed <n>", "seed of the tie-break draws", parseNonNegativeInt)
+    .option(
+      "--scrape-interval <duration>",
+      "engine /metrics scrape interval (0: off)",
+      parseDurationOrZeroMs,
+    )
+    .option(
+      "--stale-after <duration>",
+      "scraped load older than this is not trusted",
+      parseDurationMs,
+    )
+    .option("--probe-interval <duration>", "engine /health probe interval", parseDurationMs)
+    .option(
+      "--queue-timeout <duration>",
+      "longest wait for capacity before a 503",
+      parseDurationOrZeroMs,
+    )
+    .option("--max-queued <n>", "most requests waiting for capacity", parseNonNegativeInt)
+    .option("--max-attempts <n>", "engines tried per request before giving up", parseNonNegativeInt)
+    .option(
+      "--first-byte-timeout <duration>",
+      "an engine must start answering within this",
+      parseDurationMs,
+    )
+    .option("--request-timeout <duration>", "whole-request limit", parseDurationMs)
+    .option("--max-body-bytes <size>", "largest request body (e.g. 4m)", parseBytes)
+    .option("--migration-interval <duration>", "how often migrations are planned", parseDurationMs)
+    .option("--migration-budget <n>", "migrations per window (0 disables)", parseNonNegativeInt)
+    .action(async (opts) => {
+      let file: Record<string, unknown> | undefined;
+      if (opts.config) {
+        try {
+          file = await readJson(opts.config, "config file") as Record<string, unknown>;
+        } catch (e) {
+          throw new CliError((e as Error).message);
+        }
+      }
+      const flagEndpoints: EndpointConfig[] = [
+        ...(opts.prefill ?? []).map((url) => ({ url, role: "prefill" as const })),
+        ...(opts.decode ?? []).map((url) => ({ url, role: "decode" as const })),
+        ...(opts.both ?? []).map((url) => ({ url, role: "both" as const })),
+        ...(opts.endpoint ?? []),
+      ];
+      const flags: Record<string, unknown> = {};
+      const set = (key: string, value: unknown) => value !== undefined && (flags[key] = value);
+      if (flagEndpoints.length > 0) flags.endpoints = flagEndpoints;
+      set("host", opts.host);
+      set("port", opts.port);
+      set("model", opts.model);
+      set("gpu", opts.gpu);
+      set("tensorParallel", opts.tp);
+      set("engineSpeed", opts.engineSpeed);
+      set("topology", opts.topology);
+      set("implementation", opts.implementation);
+      set("seed", opts.seed);
+      set("migrationIntervalMs", opts.migrationInterval);
+      const policy: Record<string, unknown> = {};
+      if (opts.policy) policy.policy = opts.policy;
+      if (opts.disaggregation) policy.disaggregation = opts.disaggregation;
+      if (opts.migrationBudget !== undefined) policy.migration = { budget: opts.migrationBudget };
+      if (Object.keys(policy).length > 0) flags.policy = policy;
+      const telemetry: Record<string, unknown> = {};
+      if (opts.scrapeInterval !== undefined) telemetry.scrapeIntervalMs = opts.scrapeInterval;
+      if (opts.staleAfter !== undefined) telemetry.staleAfterMs = opts.staleAfter;
+      if (Object.keys(telemetry).length > 0) flags.telemetry = telemetry;
+      if (opts.probeInterval !== undefined) flags.health = { probeIntervalMs: opts.probeInterval };
+      const limits: Record<string, unknown> = {};
+      if (opts.queueTimeout !== undefined) limits.queueTimeoutMs = opts.queueTimeout;
+      if (opts.maxQueued !== undefined) limits.maxQueued = opts.maxQueued;
+      if (opts.maxAttempts !== undefined) limits.maxAttempts = opts.maxAttempts;
+      if (opts.firstByteTimeout !== undefined) limits.firstByteTimeoutMs = opts.firstByteTimeout;
+      if (opts.requestTimeout !== undefined) limits.requestTimeoutMs = opts.requestTimeout;
+      if (opts.maxBodyBytes !== undefined) limits.maxBodyBytes = opts.maxBodyBytes;
+      if (Object.keys(limits).length > 0) flags.limits = limits;
+      let running;
+      try {
+        running = await startRouter(resolveRouterConfig(file, flags));
+      } catch (e) {
+        if (
+          e instanceof RouterConfigError || e instanceof EngineModelError ||
+          e instanceof TopologyInputError
+        ) {
+          throw new CliError(e.message);
+        }
+        throw new CliError((e as Error).message, 1);
+      }
+      const st = running.router.status();
+      console.log(
+        `pdroute serve: ${running.url} (${st.policy}, disaggregation ${st.disaggregation}, ` +
+          `core ${st.implementation})`,
+      );
+      for (const e of st.endpoints) {
+        console.log(`  [${e.index}] ${e.role.padEnd(7)} ${e.url} (gpu ${e.gpu})`);
+      }
+      await untilSignal();
+      await running.close();
+    });
+}

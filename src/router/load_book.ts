@@ -1,0 +1,236 @@
+/**
+ * What the live router knows about its engines' load, and how it tells the scoring core.
+ *
+ * Two sources, kept apart so one never double-counts the other:
+ * - own: the router's accounting of its own requests, exact and immediate, changed at dispatch
+ *   (prompt tokens queued on the prefill endpoint, one sequence and its KV blocks on the decode
+ *   endpoint), at prefill completion (the queued tokens leave) and at finish or failure
+ *   (the sequence and its KV leave), as src/sim/sim_router.ts does in the simulator;
+ * - external: what the engine reports beyond that (other clients, or work the router thinks
+ *   finished), from scraped /metrics: max(0, scraped - own at scrape time). It is trusted only
+ *   while the scrape is fresh (`staleAfterMs`); a stale or failed scrape counts as zero.
+ *
+ * The core sees own + external. Observed TTFT (per prefill endpoint) and TPOT (per decode
+ * endpoint) are moving averages of what the router measures on the streams it relays, stamped
+ * with the router clock so the core ignores them once older than `telemetryMaxAgeMs`.
+ *
+ * Prefix locality is approximate: the router hashes each prompt into prefix blocks
+ * (src/openai/prefix_blocks.ts) and, when a prefill completes, records the blocks on the
+ * endpoint that computed them (and on the decode endpoint that received the KV), in a per-endpoint
+ * LRU as large as the engine's prefix cache. Engines do not report evictions, so the index can
+ * believe a block is cached after the engine dropped it (the request then just prefills more).
+ */
+import type { RouteDecision } from "../core/request.ts";
+import type { ScoringCore } from "../core/scoring_core.ts";
+import { PrefixCache } from "../engine_model/prefix_cache.ts";
+
+interface Load {
+  queued: number;
+  seqs: number;
+  kv: number;
+}
+
+/** The router's record of one dispatched request. */
+export interface Routed {
+  readonly decision: RouteDecision;
+  /** Where it decodes now (changes when it migrates). */
+  decode: number;
+  /** The prompt tokens are still counted in the prefill endpoint's queue. */
+  prefillPending: boolean;
+  /** The sequence and its KV are still counted on `decode`. */
+  seqOpen: boolean;
+  /** Migration slot in the core while movable, else -1. */
+  slot: number;
+}
+
+export class LoadBook {
+  readonly own: Load[];
+  readonly external: Load[];
+  /** Router clock of the last successful scrape per endpoint (-Infinity: never). */
+  readonly scrapedAt: number[];
+  readonly #ttft: number[];
+  readonly #tpot: number[];
+  readonly #prefix: PrefixCache[];
+  #outputSum = 0;
+  #outputCount = 0;
+  /** Prefix (endpoint, block) pairs the core had no room for. */
+  prefixOverflow = 0;
+
+  constructor(
+    readonly core: ScoringCore,
+    count: number,
+    prefixCacheBlocks: number,
+    private readonly ewmaAlpha: number,
+    private readonly outputPrior: number,
+  ) {
+    const zero = () => Array.from({ length: count }, () => ({ queued: 0, seqs: 0, kv: 0 }));
+    this.own = zero();
+    this.external = zero();
+    this.scrapedAt = new Array(count).fill(-Infinity);
+    this.#ttft = new Array(count).fill(0);
+    this.#tpot = new Array(count).fill(0);
+    this.#prefix = Array.from({ length: count }, () => new PrefixCache(prefixCacheBlocks));
+  }
+
+  /** Output tokens to assume: the running mean of finished requests, capped by max_tokens. */
+  outputEstimate(maxTokens: number | null): number {
+    const mean = this.#outputCount === 0 ? this.outputPrior : this.#outputSum / this.#outputCount;
+    return Math.max(1, Math.round(maxTokens === null ? mean : Math.min(maxTokens, mean)));
+  }
+
+  dispatch(decision: RouteDecision): Routed {
+    const { prefill, decode } = decision;
+    this.own[prefill].queued += decision.uncachedTokens;
+    this.own[decode].seqs += 1;
+    this.own[decode].kv += decision.requestKvBlocks;
+    this.sync(prefill);
+    if (decode !== prefill) this.sync(decode);
+    return { decision, decode, prefillPending: true, seqOpen: true, slot: -1 };
+  }
+
+  /** The prefill finished (prefill answer, or the first token of a local prefill). */
+  prefillDone(r: Routed, blocks: readonly number[]): void {
+    if (!r.prefillPending) return;
+    r.prefillPending = false;
+    const p = r.decision.prefill;
+    this.own[p].queued -= r.decision.uncachedTokens;
+    this.sync(p);
+    this.#cache(p, blocks);
+    if (r.decode !== p) this.#cache(r.decode, blocks);
+  }
+
+  /** The request left its decode endpoint (finished, failed, cancelled or shed). */
+  release(r: Routed): void {
+    if (r.prefillPending) {
+      r.prefillPending = false;
+      this.own[r.decision.prefill].queued -= r.decision.uncachedTokens;
+      this.sync(r.decision.prefill);
+    }
+    this.closeSlot(r);
+    if (!r.seqOpen) return;
+    r.seqOpen = false;
+    this.own[r.decode].seqs -= 1;
+    this.own[r.decode].kv -= r.decision.requestKvBlocks;
+    this.sync(r.decode);
+  }
+
+  /** Registers `r` with the migration planner (it may move until its decode starts). */
+  openSlot(r: Routed, remainingTokens: number): void {
+    if (r.slot >= 0 || !r.seqOpen) return;
+    r.slot = this.core.sequences.open(r.decode, r.decision.requestKvBlocks, remainingTokens);
+  }
+
+  closeSlot(r: Routed): void {
+    if (r.slot < 0) return;
+    this.core.sequences.close(r.slot);
+    r.slot = -1;
+  }
+
+  /** The planner moved `r` from `from` to `to` (the core already moved its counts). */
+  moved(r: Routed, from: number, to: number): void {
+    const kv = r.decision.requestKvBlocks;
+    this.own[from].seqs -= 1;
+    this.own[from].kv -= kv;
+    this.own[to].seqs += 1;
+    this.own[to].kv += kv;
+    r.decode = to;
+    this.sync(from);
+    this.sync(to);
+  }
+
+  /** A finished request's measurements. */
+  finished(r: Routed, outputTokens: number, tpotMs: number, now: number): void {
+    if (outputTokens > 0) {
+      this.#outputSum += outputTokens;
+      this.#outputCount++;
+    }
+    if (outputTokens > 1 && Number.isFinite(tpotMs)) {
+      const d = r.decode;
+      this.#tpot[d] = this.#ewma(this.#tpot[d], tpotMs);
+      this.core.setLoad(d, { tpotObservedMs: this.#tpot[d], tpotObservedAtMs: now });
+    }
+  }
+
+  firstToken(r: Routed, ttftMs: number, now: number): void {
+    const p = r.decision.prefill;
+    this.#ttft[p] = this.#ewma(this.#ttft[p], ttftMs);
+    this.core.setLoad(p, { ttftObservedMs: this.#ttft[p], ttftObservedAtMs: now });
+  }
+
+  /** An engine-side observation (scraped histogram means) when the router saw none itself. */
+  observeScraped(i: number, ttftMs: number | null, tpotMs: number | null, now: number): void {
+    const s = this.core.state;
+    const fresh = (at: number) => now - at <= this.core.config.telemetryMaxAgeMs;
+    if (ttftMs !== null && !(s.ttftObs[i] > 0 && fresh(s.ttftObsAt[i]))) {
+      this.#ttft[i] = this.#ewma(this.#ttft[i], ttftMs);
+      this.core.setLoad(i, { ttftObservedMs: this.#ttft[i], ttftObservedAtMs: now });
+    }
+    if (tpotMs !== null && !(s.tpotObs[i] > 0 && fresh(s.tpotObsAt[i]))) {
+      this.#tpot[i] = this.#ewma(this.#tpot[i], tpotMs);
+      this.core.setLoad(i, { tpotObservedMs: this.#tpot[i], tpotObservedAtMs: now });
+    }
+  }
+
+  /** Scraped load: running + waiting requests, KV blocks in use, and waiting requests. */
+  scraped(
+    i: number,
+    seqs: number,
+    kvBlocks: number,
+    waiting: number,
+    meanPromptTokens: number,
+    now: number,
+  ): void {
+    const own = this.own[i];
+    const ext = this.external[i];
+    ext.seqs = Math.max(0, seqs - own.seqs);
+    ext.kv = Math.max(0, kvBlocks - own.kv);
+    // Waiting requests the router does not know of, at the mean prompt length.
+    ext.queued = Math.max(0, waiting - own.seqs) * meanPromptTokens;
+    this.scrapedAt[i] = now;
+    this.sync(i);
+  }
+
+  /** Drops external load whose scrape is older than `staleAfterMs`. */
+  dropStale(now: number, staleAfterMs: number): void {
+    for (let i = 0; i < this.external.length; i++) {
+      const ext = this.external[i];
+      if (now - this.scrapedAt[i] <= staleAfterMs) continue;
+      if (ext.queued === 0 && ext.seqs === 0 && ext.kv === 0) continue;
+      ext.queued = ext.seqs = ext.kv = 0;
+      this.sync(i);
+    }
+  }
+
+  /** The endpoint restarted or came back: its caches are cold. */
+  forgetPrefixes(i: number): void {
+    this.core.removeEndpointBlocks(i);
+    this.#prefix[i] = new PrefixCache(this.#prefix[i].capacityBlocks);
+  }
+
+  sync(i: number): void {
+    const own = this.own[i];
+    const ext = this.external[i];
+    // Own counts only go below zero through a bookkeeping bug; never hand those to the core.
+    if (own.queued < 0 || own.seqs < 0 || own.kv < 0) {
+      throw new Error(
+        `router accounting went negative on endpoint ${i}: ${JSON.stringify(own)}; this is a bug`,
+      );
+    }
+    this.core.setLoad(i, {
+      queuedPrefillTokens: own.queued + ext.queued,
+      activeSeqs: own.seqs + ext.seqs,
+      activeKvBlocks: own.kv + ext.kv,
+    });
+  }
+
+  #cache(e: number, blocks: readonly number[]): void {
+    if (blocks.length === 0) return;
+    const { added, evicted } = this.#prefix[e].insert(blocks);
+    if (evicted.length > 0) this.core.removePrefixBlocks(e, evicted);
+    if (added.length > 0) this.prefixOverflow += this.core.addPrefixBlocks(e, added);
+  }
+
+  #ewma(old: number, sample: number): number {
+    return old === 0 ? sample : this.ewmaAlpha * sample + (1 - this.ewmaAlpha) * old;
+  }
+}
