@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { PolicyInputError } from "../core/errors.ts";
+import { driveCommand } from "./commands/drive.ts";
 import { emulateCommand } from "./commands/emulate.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { simulateCommand } from "./commands/simulate.ts";
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   // Subcommands: one line each, in alphabetical order.
+  program.addCommand(driveCommand());
   program.addCommand(emulateCommand());
   program.addCommand(serveCommand());
   program.addCommand(simulateCommand());

@@ -5,7 +5,12 @@
  */
 import { LatencyStats, type LatencySummary, round3 } from "./latency_stats.ts";
 
-export type RequestStatus = "ok" | "shed" | "rejected";
+/**
+ * ok: served in full. shed: refused for lack of capacity (503/429). rejected: can never be
+ * served as asked (the engine cannot hold it; a 4xx from a live engine). failed: a live run's
+ * request that broke (5xx, connection error, stream cut off); the simulator has none.
+ */
+export type RequestStatus = "ok" | "shed" | "rejected" | "failed";
 
 /** One finished (or refused) request: a row of requests.csv. */
 export interface RequestOutcome {
@@ -97,6 +102,7 @@ export class RunMetrics {
   completed = 0;
   shed = 0;
   rejected = 0;
+  failed = 0;
   good = 0;
   disaggregated = 0;
   migrations = 0;
@@ -131,6 +137,10 @@ export class RunMetrics {
       this.rejected++;
       return;
     }
+    if (o.status === "failed") {
+      this.failed++;
+      return;
+    }
     const c = this.context;
     this.completed++;
     this.ttft.record(o.ttftMs);
@@ -154,11 +164,9 @@ export class RunMetrics {
 
   summary(): RunSummary {
     const c = this.context;
-    const durationMs = this.completed + this.shed + this.rejected === 0
-      ? 0
-      : this.lastEventMs - this.firstArrivalMs;
+    const total = this.completed + this.shed + this.rejected + this.failed;
+    const durationMs = total === 0 ? 0 : this.lastEventMs - this.firstArrivalMs;
     const seconds = durationMs / 1000;
-    const total = this.completed + this.shed + this.rejected;
     const dollars = c.fleetCostPerHour * durationMs / 3_600_000;
     const tokens = this.promptTokens + this.outputTokens;
     const pools = [...new Set(this.gpus.map((g) => g.pool))];
@@ -178,7 +186,13 @@ export class RunMetrics {
         seed: c.seed,
         gpus: c.gpuCount,
       },
-      requests: { total, completed: this.completed, shed: this.shed, rejected: this.rejected },
+      requests: {
+        total,
+        completed: this.completed,
+        shed: this.shed,
+        rejected: this.rejected,
+        failed: this.failed,
+      },
       durationMs: round3(durationMs),
       ttftMs: this.ttft.summary(),
       tpotMs: this.tpot.summary(),
@@ -250,6 +264,7 @@ export interface RunSummary {
     readonly completed: number;
     readonly shed: number;
     readonly rejected: number;
+    readonly failed: number;
   };
   readonly durationMs: number;
   readonly ttftMs: LatencySummary;

@@ -59,7 +59,13 @@ export const routerConfigSchema = z.object({
   implementation: z.enum(["wasm", "reference"]),
   /** Seed of the tie-break draws. */
   seed: z.number().int().min(0).max(0xffffffff),
-  /** Output tokens assumed before any request completed (then: running mean, capped by max_tokens). */
+  /**
+   * Output tokens the policy assumes: the running mean of finished requests, capped by the
+   * request's max_tokens ("capped-mean"), or the running mean alone ("running-mean", what the
+   * simulator's router does; for sim-to-real comparisons).
+   */
+  outputEstimate: z.enum(["capped-mean", "running-mean"]),
+  /** Output tokens assumed before any request completed. */
   outputPriorTokens: z.number().gt(0),
   /** Weight of the newest TTFT/TPOT sample in the per-endpoint moving averages. */
   ewmaAlpha: z.number().gt(0).max(1),
@@ -117,6 +123,7 @@ export const DEFAULT_ROUTER_CONFIG: Omit<RouterConfig, "endpoints"> = {
   policy: {},
   implementation: "wasm",
   seed: 1,
+  outputEstimate: "capped-mean",
   outputPriorTokens: 256,
   ewmaAlpha: 0.2,
   telemetry: { scrapeIntervalMs: 200, staleAfterMs: 1000, scrapeTimeoutMs: 500 },

@@ -62,6 +62,7 @@ export class LoadBook {
     prefixCacheBlocks: number,
     private readonly ewmaAlpha: number,
     private readonly outputPrior: number,
+    private readonly capByMaxTokens = true,
   ) {
     const zero = () => Array.from({ length: count }, () => ({ queued: 0, seqs: 0, kv: 0 }));
     this.own = zero();
@@ -72,10 +73,11 @@ export class LoadBook {
     this.#prefix = Array.from({ length: count }, () => new PrefixCache(prefixCacheBlocks));
   }
 
-  /** Output tokens to assume: the running mean of finished requests, capped by max_tokens. */
+  /** Output tokens to assume: the running mean of finished requests (capped by max_tokens). */
   outputEstimate(maxTokens: number | null): number {
     const mean = this.#outputCount === 0 ? this.outputPrior : this.#outputSum / this.#outputCount;
-    return Math.max(1, Math.round(maxTokens === null ? mean : Math.min(maxTokens, mean)));
+    const capped = maxTokens !== null && this.capByMaxTokens ? Math.min(maxTokens, mean) : mean;
+    return Math.max(1, Math.round(capped));
   }
 
   dispatch(decision: RouteDecision): Routed {

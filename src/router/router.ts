@@ -78,6 +78,8 @@ interface Flight {
   abort: AbortController | null;
   /** Set when a migration aborted the decode call: send it again to `routed.decode`. */
   moving: boolean;
+  /** Prompt tokens the prefill engine had cached (its usage), when disaggregated. */
+  prefillCached: number | null;
 }
 
 /**
@@ -150,7 +152,14 @@ export class Router {
     });
     this.core.setEndpointCount(n);
     specs.forEach((spec, i) => this.core.setEndpoint(i, spec));
-    this.book = new LoadBook(this.core, n, prefixCacheBlocks, c.ewmaAlpha, c.outputPriorTokens);
+    this.book = new LoadBook(
+      this.core,
+      n,
+      prefixCacheBlocks,
+      c.ewmaAlpha,
+      c.outputPriorTokens,
+      c.outputEstimate === "capped-mean",
+    );
     this.#rng = new Rng(c.seed);
     this.metrics = new RouterMetrics(this.endpoints.map((e) => e.url), {
       healthy: (i) => this.endpoints[i].healthy,
@@ -389,6 +398,7 @@ export class Router {
       migrations: 0,
       abort: null,
       moving: false,
+      prefillCached: null,
     };
     this.#flights.add(f);
     let handedOff = false;
@@ -561,6 +571,9 @@ export class Router {
       }
       const params = transferParamsOf(answer);
       if (typeof params === "string") return new AttemptFailed(p, params);
+      const cached = (answer as { usage?: { prompt_tokens_details?: { cached_tokens?: unknown } } })
+        .usage?.prompt_tokens_details?.cached_tokens;
+      f.prefillCached = typeof cached === "number" ? cached : null;
       this.health.succeeded(p);
       this.book.prefillDone(routed, f.blocks);
       body = decodeBody(f.body, params);
@@ -770,15 +783,19 @@ export class Router {
     return { response: new Response(body, { status: res.status, headers }), handedOff: true };
   }
 
+  /** Where the request ran, for clients that care (pdroute drive reads these). */
   #routeHeaders(f: Flight): Record<string, string> {
     const r = f.routed;
-    return {
+    const headers: Record<string, string> = {
       "x-request-id": f.id,
       "x-pdroute-prefill": String(r?.decision.prefill ?? -1),
       "x-pdroute-decode": String(r?.decode ?? -1),
       "x-pdroute-queue-ms": f.queueMs.toFixed(3),
       "x-pdroute-migrations": String(f.migrations),
     };
+    // The decode engine's usage cannot know what the prefill engine found in its cache.
+    if (f.prefillCached !== null) headers["x-pdroute-cached-tokens"] = String(f.prefillCached);
+    return headers;
   }
 
   // ---- bookkeeping ----

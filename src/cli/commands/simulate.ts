@@ -11,6 +11,7 @@ import { WorkloadError } from "../../workload/resolve.ts";
 import { TraceError } from "../../workload/trace_error.ts";
 import { SYNTHETIC_PRESETS } from "../../workload/synthetic.ts";
 import { CliError } from "../errors.ts";
+import { workloadFromFlags } from "../workload_flags.ts";
 import { comparisonTable } from "../format/comparison_table.ts";
 import { RunProgress } from "../format/progress.ts";
 import {
@@ -178,41 +179,13 @@ async function configFrom(opts: Options): Promise<SimConfig> {
     };
   }
   if (opts.implementation) flags.router = { implementation: opts.implementation };
-  if (opts.trace) {
-    const format = opts.trace.endsWith(".jsonl")
-      ? "mooncake"
-      : opts.trace.endsWith(".csv")
-      ? "azure"
-      : null;
-    if (!format) {
-      throw new CliError(
-        `--trace: cannot tell the format of '${opts.trace}': expected a .csv (Azure) or .jsonl (Mooncake) file`,
-      );
-    }
-    flags.workload = {
-      kind: "trace",
-      format,
-      path: opts.trace,
-      options: {
-        rateScale: opts.rateScale ?? 1,
-        ...(opts.duration !== undefined && { durationMs: opts.duration }),
-        ...(opts.maxRequests !== undefined && { maxRequests: opts.maxRequests }),
-      },
-    };
-  } else if (
-    opts.rateScale !== undefined || opts.duration !== undefined || opts.maxRequests !== undefined
-  ) {
-    throw new CliError("--rate-scale, --duration and --max-requests apply to --trace only");
-  } else if (opts.workload || opts.requests !== undefined || opts.rate !== undefined) {
-    const overrides: Record<string, unknown> = {};
-    if (opts.requests !== undefined) overrides.requests = opts.requests;
-    if (opts.rate !== undefined) overrides.ratePerSec = opts.rate;
-    const fileWorkload = (file as { workload?: { kind?: string; name?: string } } | undefined)
-      ?.workload;
-    const name = opts.workload ??
-      (fileWorkload?.kind === "preset" ? fileWorkload.name : undefined) ?? "chat";
-    flags.workload = { kind: "preset", name, overrides };
-  }
+  const fileWorkload = (file as { workload?: { kind?: string; name?: string } } | undefined)
+    ?.workload;
+  const workload = workloadFromFlags(
+    opts,
+    fileWorkload?.kind === "preset" ? fileWorkload.name : undefined,
+  );
+  if (workload) flags.workload = workload;
   try {
     return resolveSimConfig(file, flags);
   } catch (e) {

@@ -47,8 +47,8 @@ export const COMPARISON_ROWS: readonly Row[] = [
   { label: "migrations", value: (s) => s.migrations, better: "none", digits: 0 },
   { label: "preemptions", value: (s) => s.preemptions, better: "lower", digits: 0 },
   {
-    label: "shed + rejected",
-    value: (s) => s.requests.shed + s.requests.rejected,
+    label: "shed + rejected + failed",
+    value: (s) => s.requests.shed + s.requests.rejected + s.requests.failed,
     better: "lower",
     digits: 0,
   },
