@@ -116,8 +116,9 @@ export function mergeObjects(base: unknown, override: unknown): unknown {
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let value = root;
   for (const key of path) {
-    if (!isPlainObject(value)) return undefined;
-    value = value[String(key)];
+    if (Array.isArray(value) && typeof key === "number") value = value[key];
+    else if (isPlainObject(value)) value = value[String(key)];
+    else return undefined;
   }
   return value;
 }

@@ -84,10 +84,15 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** An error the emulator raises on purpose (a fault knob); not worth a log line. */
+class EmulatedFault extends Error {
+  override name = "EmulatedFault";
+}
+
 /** A response whose body fails at once: the client sees the connection break. */
 function brokenResponse(): Response {
   return new Response(
-    new ReadableStream({ start: (c) => c.error(new Error("emulated engine failure")) }),
+    new ReadableStream({ start: (c) => c.error(new EmulatedFault("emulated engine failure")) }),
   );
 }
 
@@ -166,7 +171,9 @@ export class Emulator implements EngineListener {
           port: this.options.port,
           onListen: () => resolve(),
           onError: (e) => {
-            console.error(`pdroute emulate: request failed: ${(e as Error).message}`);
+            if (!(e instanceof EmulatedFault)) {
+              console.error(`pdroute emulate: request failed: ${(e as Error).message}`);
+            }
             return errorResponse(500, `emulator error: ${(e as Error).message}`, "server_error");
           },
         }, (req) => this.handle(req));
@@ -573,15 +580,13 @@ export class Emulator implements EngineListener {
     if (live.mode === "stream") {
       this.#streamTokens(live, job.request.outputTokens);
       if (live.done) return; // truncated
-      const c = live.controller!;
       const w = live.writer!;
       let tail = "";
       if (w.includeUsage) {
         tail += w.usage(usage(job.request.promptTokens, live.sent, job.cachedTokens));
       }
       tail += SSE_DONE;
-      c.enqueue(encoder.encode(tail));
-      c.close();
+      this.#write(live, tail, true);
       this.#done(live, "length");
       return;
     }
@@ -627,11 +632,21 @@ export class Emulator implements EngineListener {
     const end = Math.min(upTo, live.truncateAfter);
     for (let i = live.sent; i < end; i++) out += w.token(i, i === total - 1);
     const fresh = end - live.sent;
-    if (out !== "") live.controller!.enqueue(encoder.encode(out));
+    if (out !== "") this.#write(live, out, false);
     this.#noteTokens(live, fresh);
     if (upTo > live.truncateAfter) {
       // Truncation fault: the connection drops mid-answer, no [DONE].
       this.#break(live);
+    }
+  }
+
+  /** Writes to a live stream; a client that already went away is not an error here. */
+  #write(live: Live, text: string, close: boolean): void {
+    try {
+      live.controller!.enqueue(encoder.encode(text));
+      if (close) live.controller!.close();
+    } catch {
+      // The stream was cancelled between the client leaving and its cancel callback.
     }
   }
 
@@ -672,7 +687,7 @@ export class Emulator implements EngineListener {
         new ReadableStream({
           start: (c) => {
             c.enqueue(encoder.encode(text.slice(0, Math.floor(text.length / 2))));
-            c.error(new Error("emulated truncation"));
+            c.error(new EmulatedFault("emulated truncation"));
           },
         }),
         { headers: { "content-type": "application/json" } },
@@ -701,8 +716,7 @@ export class Emulator implements EngineListener {
     if (live.done) return;
     this.#abortJob(live);
     if (live.controller) {
-      live.controller.enqueue(encoder.encode(sseErrorEvent(message, "server_error") + SSE_DONE));
-      live.controller.close();
+      this.#write(live, sseErrorEvent(message, "server_error") + SSE_DONE, true);
     } else {
       live.resolve?.(errorResponse(500, message, "server_error"));
     }
@@ -713,8 +727,13 @@ export class Emulator implements EngineListener {
   #break(live: Live): void {
     if (live.done) return;
     this.#abortJob(live);
-    if (live.controller) live.controller.error(new Error("emulated connection drop"));
-    else live.resolve?.(brokenResponse());
+    if (live.controller) {
+      try {
+        live.controller.error(new EmulatedFault("emulated connection drop"));
+      } catch {
+        // the client had already gone
+      }
+    } else live.resolve?.(brokenResponse());
     this.#done(live, null);
   }
 

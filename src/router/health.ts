@@ -17,6 +17,8 @@ export class Health {
     private readonly probeTimeoutMs: number,
     /** Called when an endpoint comes back (capacity appeared). */
     private readonly onRecovered: (e: Endpoint) => void,
+    /** Called when an endpoint is taken out (its pending calls should move elsewhere). */
+    private readonly onUnhealthy: (e: Endpoint) => void = () => {},
   ) {}
 
   failed(e: Endpoint, reason: string): void {
@@ -26,6 +28,7 @@ export class Health {
     e.reason = reason;
     this.book.core.setLoad(e.index, { healthy: false });
     console.error(`pdroute serve: endpoint ${e.url} marked unhealthy: ${reason}`);
+    this.onUnhealthy(e);
   }
 
   succeeded(e: Endpoint): void {

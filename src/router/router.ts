@@ -80,6 +80,8 @@ interface Flight {
   moving: boolean;
   /** Prompt tokens the prefill engine had cached (its usage), when disaggregated. */
   prefillCached: number | null;
+  /** The endpoint of the engine call in progress (before output), else -1. */
+  calling: number;
 }
 
 /**
@@ -91,6 +93,14 @@ interface Reply {
   readonly headers: Headers;
   readonly text: string;
   readonly stream: { reader: ReadableStreamDefaultReader<Uint8Array>; first: Uint8Array } | null;
+}
+
+/** Why a call was aborted: its engine was marked unhealthy by another request's failure. */
+class UnhealthyEndpoint extends Error {
+  override name = "UnhealthyEndpoint";
+  constructor(url: string) {
+    super(`${url} was marked unhealthy while this call waited`);
+  }
 }
 
 /** An attempt that failed before anything reached the client. */
@@ -180,6 +190,12 @@ export class Router {
       (e) => {
         void this.#fetchModels(e);
         this.#wakeQueue();
+      },
+      (e) => {
+        // Calls still waiting on a broken engine (nothing sent to their clients) move on now.
+        for (const f of this.#flights) {
+          if (f.calling === e.index) f.abort?.abort(new UnhealthyEndpoint(e.url));
+        }
       },
     );
     this.scraper = new Scraper(
@@ -399,6 +415,7 @@ export class Router {
       abort: null,
       moving: false,
       prefillCached: null,
+      calling: -1,
     };
     this.#flights.add(f);
     let handedOff = false;
@@ -620,6 +637,7 @@ export class Router {
   ): Promise<Reply | AttemptFailed> {
     const abort = new AbortController();
     f.abort = abort;
+    f.calling = e.index;
     const onClient = () => abort.abort(new Error("client went away"));
     f.signal.addEventListener("abort", onClient, { once: true });
     let timedOut = false;
@@ -652,8 +670,11 @@ export class Router {
       };
     } catch (err) {
       if (timedOut) return new AttemptFailed(e, `no answer within ${timeoutMs} ms`, true);
+      const reason = abort.signal.reason;
+      if (reason instanceof UnhealthyEndpoint) return new AttemptFailed(e, reason.message);
       return new AttemptFailed(e, `${f.path} failed: ${(err as Error).message}`);
     } finally {
+      f.calling = -1;
       clearTimeout(timer);
       f.signal.removeEventListener("abort", onClient);
     }
