@@ -4,6 +4,11 @@
  *   randomness, the network, the file system or WASM.
  * - only src/wasm touches WebAssembly.
  * - src/sim and src/router never import each other.
+ * - the live pieces stay apart: the router does not import the emulator or the driver; the
+ *   emulator (a test double) imports neither the router, the driver nor the simulator; the
+ *   driver may start routers but imports neither the simulator nor the emulator.
+ * - neutral modules shared by them (engine_model, workload, metrics, openai, io) import none of
+ *   sim, router, emulator, drive or cli.
  */
 import { ok } from "node:assert/strict";
 
@@ -75,6 +80,28 @@ Deno.test("src/sim and src/router never import each other", async () => {
     const other = own === "sim" ? "src/router/" : "src/sim/";
     for (const spec of imports(await Deno.readTextFile(file))) {
       ok(!resolve(file, spec).startsWith(other), `${file} imports ${spec}`);
+    }
+  }
+});
+
+const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
+  "src/router/": ["src/sim/", "src/emulator/", "src/drive/", "src/cli/"],
+  "src/emulator/": ["src/sim/", "src/router/", "src/drive/", "src/cli/"],
+  "src/drive/": ["src/sim/", "src/emulator/", "src/cli/"],
+  "src/engine_model/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
+  "src/workload/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
+  "src/metrics/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
+  "src/openai/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
+  "src/io/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
+};
+
+Deno.test("live router, emulator, driver and the neutral modules keep to their imports", async () => {
+  for (const file of files) {
+    const rule = Object.entries(FORBIDDEN).find(([dir]) => file.startsWith(dir));
+    if (!rule) continue;
+    for (const spec of imports(await Deno.readTextFile(file))) {
+      const target = resolve(file, spec);
+      for (const banned of rule[1]) ok(!target.startsWith(banned), `${file} imports ${spec}`);
     }
   }
 });

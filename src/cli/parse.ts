@@ -107,3 +107,9 @@ export function parseBytes(value: string): number {
   const scale = unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1;
   return Math.round(Number(m[1]) * scale);
 }
+
+/** GPU indexes ("0", "1,2", "0-3"): unlike `parseGpuSet`, a lone number is an index. */
+export function parseGpuIndexes(value: string): number[] {
+  const set = parseGpuSet(value);
+  return typeof set === "number" ? [set] : set;
+}

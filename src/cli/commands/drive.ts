@@ -31,7 +31,7 @@ import { comparisonTable } from "../format/comparison_table.ts";
 import { gpuTable, poolTable } from "../format/pool_table.ts";
 import {
   parseDurationMs,
-  parseGpuSet,
+  parseGpuIndexes,
   parseNonNegativeInt,
   parsePositiveNumber,
   parseUrlList,
@@ -66,8 +66,12 @@ export function driveCommand() {
       parseUrlList,
     )
     .option("--model <path>", "launch vLLM with this model on --prefill-gpus/--decode-gpus")
-    .option("--prefill-gpus <list>", "GPUs for prefill engines when launching vLLM", parseGpuSet)
-    .option("--decode-gpus <list>", "GPUs for decode engines when launching vLLM", parseGpuSet)
+    .option(
+      "--prefill-gpus <list>",
+      "GPUs for prefill engines when launching vLLM",
+      parseGpuIndexes,
+    )
+    .option("--decode-gpus <list>", "GPUs for decode engines when launching vLLM", parseGpuIndexes)
     .option(
       "--layouts <list>",
       "with --engines/--model: shared, dual, conditional",
@@ -222,8 +226,8 @@ export function driveCommand() {
       let prefillCount = opts.prefillCount;
       let modelName = opts.servedModelName;
       if (opts.model) {
-        const prefill = gpuList("--prefill-gpus", opts.prefillGpus);
-        const decode = gpuList("--decode-gpus", opts.decodeGpus);
+        const prefill = opts.prefillGpus ?? [];
+        const decode = opts.decodeGpus ?? [];
         const all = [...prefill, ...decode];
         if (all.length === 0) {
           throw new CliError("--model needs --prefill-gpus and/or --decode-gpus");
@@ -332,14 +336,6 @@ export function driveCommand() {
         await launched?.stop();
       }
     });
-}
-
-function gpuList(flag: string, value: number | number[] | undefined): number[] {
-  if (value === undefined) return [];
-  if (typeof value === "number") {
-    throw new CliError(`${flag}: with --model give GPU indexes (e.g. 0 or 1,2), not a count`);
-  }
-  return value;
 }
 
 async function firstModel(url: string): Promise<string> {
