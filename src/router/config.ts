@@ -99,6 +99,14 @@ export const routerConfigSchema = z.object({
     /** Retry-After (seconds) sent with 503 sheds. */
     retryAfterSeconds: z.number().int().min(0),
   }).strict(),
+  /**
+   * How streams are relayed. "inspect" (default): chunk by chunk through the router, headers
+   * held until the first chunk (failures before any output are retried elsewhere), cut streams
+   * end with an SSE error event, TTFT/TPOT measured. "passthrough": the runtime pipes the
+   * engine's body straight to the client (less CPU per token); retries only before the
+   * engine's headers, a cut stream is a broken connection, TTFT/TPOT only from scraping.
+   */
+  relay: z.enum(["inspect", "passthrough"]),
   /** How often the migration planner runs (only predictive policy with a migration budget). */
   migrationIntervalMs: z.number().gt(0),
 }).strict();
@@ -137,6 +145,7 @@ export const DEFAULT_ROUTER_CONFIG: Omit<RouterConfig, "endpoints"> = {
     maxQueued: 1024,
     retryAfterSeconds: 1,
   },
+  relay: "inspect",
   migrationIntervalMs: 250,
 };
 

@@ -28,7 +28,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
           console.error(`pdroute serve: request failed: ${(e as Error).stack}`);
           return errorResponse(500, `router error: ${(e as Error).message}`, "server_error");
         },
-      }, (req) => router.handle(req));
+      }, (req, info) => router.handle(req, info.completed));
     } catch (e) {
       router.close();
       reject(new Error(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`));

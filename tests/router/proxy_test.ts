@@ -199,3 +199,29 @@ Deno.test("router: /metrics reports decisions, TTFT/TPOT, decision latency and e
     },
   );
 });
+
+Deno.test("router relay passthrough: engine bodies piped as they are; failures before headers retried", async () => {
+  await withFleet(
+    [{ role: "prefill" }, { role: "decode" }, { role: "decode" }],
+    { relay: "passthrough", policy: { disaggregation: "always" } },
+    async ({ engines, router }) => {
+      engines[1].faults.errorRate = 1;
+      const out = await Promise.all(Array.from({ length: 6 }, () =>
+        complete(router.url, {
+          model: "emulated",
+          prompt: prompt(600),
+          max_tokens: 5,
+          stream: true,
+          stream_options: { include_usage: true },
+        })));
+      for (const r of out) {
+        equal(r.status, 200);
+        equal(sseEvents(r.text).at(-1), "[DONE]");
+        equal(r.headers.get("x-pdroute-decode"), "2");
+      }
+      const st = router.router.status();
+      ok(st.endpoints.every((e) => e.own.seqs === 0 && e.own.queued === 0), JSON.stringify(st));
+      equal(st.inFlight, 0);
+    },
+  );
+});

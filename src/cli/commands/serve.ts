@@ -122,6 +122,10 @@ export function serveCommand() {
     )
     .option("--request-timeout <duration>", "whole-request limit", parseDurationMs)
     .option("--max-body-bytes <size>", "largest request body (e.g. 4m)", parseBytes)
+    .addOption(
+      new Option("--relay <mode>", "stream relay: inspect (retries, error events) or passthrough")
+        .choices(["inspect", "passthrough"] as const),
+    )
     .option("--migration-interval <duration>", "how often migrations are planned", parseDurationMs)
     .option("--migration-budget <n>", "migrations per window (0 disables)", parseNonNegativeInt)
     .action(async (opts) => {
@@ -152,6 +156,7 @@ export function serveCommand() {
       set("implementation", opts.implementation);
       set("seed", opts.seed);
       set("migrationIntervalMs", opts.migrationInterval);
+      set("relay", opts.relay);
       const policy: Record<string, unknown> = {};
       if (opts.policy) policy.policy = opts.policy;
       if (opts.disaggregation) policy.disaggregation = opts.disaggregation;
