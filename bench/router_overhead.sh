@@ -31,7 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-run() { "$DENO" run -A --unstable-no-legacy-abort src/cli/main.ts "$@"; }
+# exec: a backgrounded function is a subshell; without exec, $! would be the subshell, and
+# killing it would leave deno running.
+run() { exec "$DENO" run -A --unstable-no-legacy-abort src/cli/main.ts "$@"; }
 for port in $E1 $E2 $NGINX $ROUTER; do
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
     echo "port $port is already in use (a leftover run?): stop it first" >&2
@@ -87,6 +89,9 @@ for variant in round-robin/inspect predictive/inspect predictive/passthrough; do
   rpid=$!
   pids+=($rpid)
   wait_up http://127.0.0.1:$ROUTER
+  # Make sure this is the router just started, with the variant asked for.
+  curl -sf http://127.0.0.1:$ROUTER/router/status | grep -q "\"policy\":\"$policy\",\"relay\":\"$relay\"" ||
+    { echo "the router on $ROUTER is not $variant" >&2; exit 1; }
   direct=(--url http://127.0.0.1:$E1 --url http://127.0.0.1:$E2)
   for c in "${LEVELS[@]}"; do
     if [ "$MODE" = ab ]; then

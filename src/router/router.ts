@@ -64,6 +64,8 @@ interface Flight {
   readonly api: Api;
   readonly path: string;
   readonly body: RequestBody;
+  /** The body as received: forwarded as it is when the engine gets the request unchanged. */
+  readonly raw: string;
   readonly stream: boolean;
   readonly promptTokens: number;
   readonly blocks: number[];
@@ -134,6 +136,8 @@ export class Router {
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
   #promptSum = 0;
   #promptCount = 0;
+  /** Model names the engines serve (empty until one answered /v1/models). */
+  #modelIds = new Set<string>();
 
   private constructor(readonly config: RouterConfig, specs: readonly EndpointSpec[]) {
     const c = config;
@@ -327,6 +331,7 @@ export class Router {
     const now = this.now();
     return {
       policy: this.core.config.policy,
+      relay: this.config.relay,
       disaggregation: this.core.config.disaggregation,
       implementation: this.core.kind,
       queueDepth: this.#queue.length,
@@ -369,7 +374,10 @@ export class Router {
         signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(2000)]),
       });
       const body = await res.json() as { data?: unknown };
-      if (res.ok && Array.isArray(body.data)) e.models = body.data as Record<string, unknown>[];
+      if (res.ok && Array.isArray(body.data)) {
+        e.models = body.data as Record<string, unknown>[];
+        this.#modelIds = new Set(this.#models().data.map((m) => String(m.id)));
+      }
     } catch {
       // Unknown models just mean the router cannot check names; the engine will.
     }
@@ -389,18 +397,19 @@ export class Router {
   ): Promise<Response> {
     const arrival = this.now();
     let body: RequestBody;
+    let raw: string;
     try {
-      body = parseRequestBody(await readBody(req, this.config.limits.maxBodyBytes), api);
+      raw = await readBody(req, this.config.limits.maxBodyBytes);
+      body = parseRequestBody(raw, api);
     } catch (e) {
       if (e instanceof BodyTooLarge) return this.#bad(413, e.message);
       if (e instanceof BadRequest) return this.#bad(400, e.message, e.param);
       throw e;
     }
-    const known = this.#models().data;
-    if (known.length > 0 && !known.some((m) => m.id === body.model)) {
+    if (this.#modelIds.size > 0 && !this.#modelIds.has(body.model)) {
       return this.#bad(
         404,
-        `The model \`${body.model}\` does not exist; served: ${known.map((m) => m.id).join(", ")}`,
+        `The model \`${body.model}\` does not exist; served: ${[...this.#modelIds].join(", ")}`,
         "model",
       );
     }
@@ -413,6 +422,7 @@ export class Router {
       api,
       path,
       body,
+      raw,
       stream: body.stream === true,
       promptTokens,
       blocks: prefixBlockIds(text, this.core.config.prefixBlockTokens, MAX_REQUEST_BLOCKS),
@@ -661,7 +671,7 @@ export class Router {
       const res = await fetch(`${e.url}${f.path}`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-request-id": f.id },
-        body: JSON.stringify(body),
+        body: body === f.body ? f.raw : JSON.stringify(body),
         signal: abort.signal,
       });
       if (res.status >= 500) {
