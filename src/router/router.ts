@@ -839,7 +839,7 @@ export class Router {
   /**
    * The passthrough relay (`relay: "passthrough"`): the engine's body goes to the client as
    * it is, piped by the runtime without passing through JavaScript chunk by chunk (about a
-   * third of the router's CPU per token). The price: headers go out when the engine's do
+   * third of the CPU per token of the JavaScript relay). The price: headers go out when the engine's do
    * (vLLM sends them on accept), so only failures before that are retried; a stream cut later
    * reaches the client as a broken connection rather than an SSE error event; and the router
    * measures no TTFT/TPOT itself (the scraped engine histograms stand in).
