@@ -12,7 +12,11 @@ import { BodyTooLarge, readBody } from "../../src/router/body.ts";
 import { resolveRouterConfig } from "../../src/router/config.ts";
 import { decodeBody, prefillBody, transferParamsOf } from "../../src/router/handoff.ts";
 import { SseScan } from "../../src/router/sse_scan.ts";
+import { Router } from "../../src/router/router.ts";
 import { readTelemetry } from "../../src/router/telemetry.ts";
+import { writeTopology } from "../../src/topology/load.ts";
+import { probeTopology } from "../../src/topology/probe.ts";
+import { fixtureEnv } from "../topology/_fixtures.ts";
 
 Deno.test("handoff: the prefill request is vLLM's proxy copy, exactly", () => {
   const original = parseRequestBody(
@@ -186,4 +190,27 @@ Deno.test("serve --endpoint syntax", () => {
   ]);
   throws(() => parseEndpoint("url=http://h:1,role=x"), /role must be/);
   throws(() => parseEndpoint("url=http://h:1,colour=red"), /unknown field 'colour'/);
+});
+
+Deno.test("serve --topology places endpoints: NVLink-bridged GPUs share a domain, links follow", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pdroute-topo-" });
+  try {
+    const path = `${dir}/topology.json`;
+    await writeTopology(path, await probeTopology(fixtureEnv("nvlink-bridge-8gpu")));
+    const router = await Router.create(resolveRouterConfig({
+      topology: path,
+      endpoints: [
+        { url: "http://127.0.0.1:1", role: "prefill", gpu: 0 },
+        { url: "http://127.0.0.1:2", role: "decode", gpu: 1 },
+        { url: "http://127.0.0.1:3", role: "decode", gpu: 2 },
+      ],
+    }));
+    const domain = router.core.state.domain;
+    ok(domain[0] >= 0 && domain[0] === domain[1], `GPUs 0 and 1 are bridged: ${[...domain]}`);
+    ok(domain[2] !== domain[0], "GPU 2 is not bridged to GPU 0");
+    ok(router.core.config.links.nvlink.gbps > 0);
+    router.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
