@@ -31,7 +31,7 @@ import type { EndpointSpec } from "../core/endpoints.ts";
 import type { ScoringCore } from "../core/scoring_core.ts";
 import { createReferenceCore } from "../core/reference/mod.ts";
 import { endpointSpecFor, setupEngine } from "../engine_model/setup.ts";
-import { errorResponse, sseErrorEvent } from "../openai/errors.ts";
+import { errorResponse } from "../openai/errors.ts";
 import { prefixBlockIds } from "../openai/prefix_blocks.ts";
 import {
   type Api,
@@ -40,7 +40,6 @@ import {
   parseRequestBody,
   type RequestBody,
 } from "../openai/request.ts";
-import { SSE_DONE } from "../openai/sse.ts";
 import { estimateTokens, promptText } from "../openai/tokens.ts";
 import { applyPlacement, loadPlacement } from "../topology/mod.ts";
 import { createWasmCore } from "../wasm/wasm_core.ts";
@@ -52,8 +51,9 @@ import { decodeBody, prefillBody, transferParamsOf } from "./handoff.ts";
 import { Health } from "./health.ts";
 import { LoadBook, type Routed } from "./load_book.ts";
 import { type Outcome, RouterMetrics } from "./router_metrics.ts";
-import { SseScan } from "./sse_scan.ts";
+import { relayStream } from "./relay_stream.ts";
 import { Scraper } from "./telemetry.ts";
+import { WaitQueue } from "./wait_queue.ts";
 
 /** Most prefix blocks one request passes to the core (its request-block capacity). */
 const MAX_REQUEST_BLOCKS = 512;
@@ -114,12 +114,6 @@ class AttemptFailed {
   constructor(readonly endpoint: Endpoint, readonly reason: string, readonly timeout = false) {}
 }
 
-interface Waiter {
-  wake: () => void;
-}
-
-const encoder = new TextEncoder();
-
 export class Router {
   readonly endpoints: Endpoint[];
   readonly core: ScoringCore;
@@ -129,7 +123,7 @@ export class Router {
   readonly scraper: Scraper;
   readonly #rng: Rng;
   readonly #start = performance.now();
-  readonly #queue: Waiter[] = [];
+  readonly #queue = new WaitQueue();
   readonly #movable = new Map<number, Flight>();
   readonly #flights = new Set<Flight>();
   readonly #stop = new AbortController();
@@ -286,7 +280,7 @@ export class Router {
     this.#stop.abort();
     for (const t of this.#timers) clearTimeout(t);
     for (const f of this.#flights) f.abort?.abort(new Error("router shutting down"));
-    for (const w of [...this.#queue]) w.wake();
+    this.#queue.wakeAll();
   }
 
   get inFlight(): number {
@@ -502,7 +496,7 @@ export class Router {
       if (this.#queue.length >= limits.maxQueued) return this.#shed(f, "queue_full");
       const left = deadline - this.now();
       if (left <= 0) return this.#shed(f, "queue_timeout");
-      await this.#wait(f, left);
+      await this.#queue.wait(f.signal, left);
       if (f.signal.aborted || this.#stop.signal.aborted) {
         this.#count(null, "cancelled");
         return errorResponse(499, "client closed request", "server_error");
@@ -542,26 +536,9 @@ export class Router {
     return routed;
   }
 
-  #wait(f: Flight, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        wake: () => {
-          clearTimeout(timer);
-          f.signal.removeEventListener("abort", waiter.wake);
-          const at = this.#queue.indexOf(waiter);
-          if (at >= 0) this.#queue.splice(at, 1);
-          resolve();
-        },
-      };
-      const timer = setTimeout(waiter.wake, ms);
-      f.signal.addEventListener("abort", waiter.wake, { once: true });
-      this.#queue.push(waiter);
-    });
-  }
-
   /** Capacity may have freed: let the head of the queue try again. */
   #wakeQueue(): void {
-    this.#queue[0]?.wake();
+    this.#queue.wakeHead();
   }
 
   #shed(f: Flight, reason: "queue_full" | "queue_timeout"): Response {
@@ -768,66 +745,23 @@ export class Router {
     this.book.firstToken(r, ttft, tFirst);
     const prefillUrl = this.endpoints[r.decision.prefill].url;
     this.metrics.ttft.observe({ endpoint: prefillUrl }, ttft / 1000);
-    const scan = new SseScan();
-    scan.push(first);
-    let ended = false;
-    const end = (outcome: Outcome, failure: string | null) => {
-      if (ended) return;
-      ended = true;
-      const now = this.now();
-      // Events after the first; chat streams open with a role-only chunk, usage adds one.
-      const tokens = Math.max(1, scan.events);
-      const tpot = tokens > 1 ? (now - tFirst) / (tokens - 1) : NaN;
-      if (outcome === "ok") {
-        this.book.finished(r, tokens, tpot, now);
-        if (tokens > 1) this.metrics.tpot.observe({ endpoint: d.url }, tpot / 1000);
-      }
-      if (failure !== null) this.health.failed(d, failure);
-      this.#release(f);
-      this.#count(d, outcome);
-      this.#finishFlight(f);
-    };
-    const abort = f.abort!;
-    const overall = setTimeout(
-      () => abort.abort(new Error("request timeout")),
-      Math.max(0, this.config.limits.requestTimeoutMs - ttft),
-    );
-    const body = new ReadableStream<Uint8Array>({
-      start(c) {
-        c.enqueue(first);
-      },
-      async pull(c) {
-        try {
-          const { value, done } = await reader.read();
-          if (!done) {
-            scan.push(value);
-            c.enqueue(value);
-            return;
-          }
-          clearTimeout(overall);
-          if (scan.done) {
-            end("ok", null);
-          } else {
-            const why = `the stream from ${d.url} ended without [DONE] (cut off)`;
-            c.enqueue(encoder.encode(sseErrorEvent(why, "upstream_error", 502) + SSE_DONE));
-            end("upstream_error", why);
-          }
-          c.close();
-        } catch (err) {
-          clearTimeout(overall);
-          const why = `the stream from ${d.url} failed after output began: ${
-            (err as Error).message
-          }`;
-          c.enqueue(encoder.encode(sseErrorEvent(why, "upstream_error", 502) + SSE_DONE));
-          end("upstream_error", abort.signal.aborted ? null : why);
-          c.close();
+    const body = relayStream(first, reader, {
+      url: d.url,
+      abort: f.abort!,
+      timeoutMs: Math.max(0, this.config.limits.requestTimeoutMs - ttft),
+      onEnd: (outcome, failure, scan) => {
+        const now = this.now();
+        // Data events: one per token (chat adds an opening role chunk, usage a last one).
+        const tokens = Math.max(1, scan.events);
+        const tpot = tokens > 1 ? (now - tFirst) / (tokens - 1) : NaN;
+        if (outcome === "ok") {
+          this.book.finished(r, tokens, tpot, now);
+          if (tokens > 1) this.metrics.tpot.observe({ endpoint: d.url }, tpot / 1000);
         }
-      },
-      cancel() {
-        clearTimeout(overall);
-        abort.abort(new Error("client went away"));
-        void reader.cancel().catch(() => {});
-        end("cancelled", null);
+        if (failure !== null) this.health.failed(d, failure);
+        this.#release(f);
+        this.#count(d, outcome);
+        this.#finishFlight(f);
       },
     });
     const headers = new Headers(this.#routeHeaders(f));
