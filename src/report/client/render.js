@@ -14,6 +14,8 @@
   const num2 = d3.format(",.2f");
   const num3 = d3.format(",.3f");
   const facetHeight = (n) => 40 + 170 * n;
+  /** Room on the right for the run names that label facet rows. */
+  const facetMargin = Math.max(90, 16 + 6.5 * d3.max(runNames, (n) => n.length));
 
   /** The top of a y axis from zero: the largest value, or 1 when all are 0 (a flat line). */
   function top(rows) {
@@ -95,11 +97,16 @@
   function bars(pick, yLabel, format) {
     return (width) => {
       const rows = runs.map((r) => ({ run: r.name, value: pick(r) }));
+      // Names that would not fit side by side under their bars are slanted.
+      const longest = d3.max(runNames, (n) => n.length);
+      const slant = longest * 6.5 > (width - 80) / runs.length;
       return Plot.plot({
         width,
-        height: 300,
+        height: slant ? 300 + Math.min(120, longest * 4) : 300,
         marginLeft: 56,
-        x: { label: null, domain: runNames, tickSize: 0 },
+        marginTop: 28,
+        marginBottom: slant ? 20 + Math.min(120, longest * 4) : 30,
+        x: { label: null, domain: runNames, tickSize: 0, tickRotate: slant ? -35 : 0 },
         y: { label: yLabel, grid: true, nice: true },
         color: runColor,
         marks: [
@@ -134,7 +141,7 @@
         width,
         height: facetHeight(runs.length),
         marginLeft: 56,
-        marginRight: 90,
+        marginRight: facetMargin,
         x: { label: "time since first sample (s) →", grid: true },
         y: {
           label: yLabel,
@@ -206,7 +213,7 @@
         width,
         height: last ? 210 : 190,
         marginLeft: 56,
-        marginRight: 90,
+        marginRight: facetMargin,
         marginBottom: last ? 40 : 20,
         x: { domain: xDomain, label: last ? "time since first sample (s) →" : null, grid: true },
         y: { label: `↑ ${metric}`, grid: true, nice: true, domain: [0, top(mine)] },
@@ -242,7 +249,7 @@
       width,
       height: facetHeight(runs.length) + 30,
       marginLeft: 56,
-      marginRight: 90,
+      marginRight: facetMargin,
       marginBottom: gpus.length > 8 ? 70 : 40,
       x: { axis: null, domain: ["prefills", "decodes"] },
       fx: { label: null, domain: gpus, tickRotate: gpus.length > 8 ? -30 : 0 },
