@@ -5,6 +5,8 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { PolicyInputError } from "../core/errors.ts";
+import { compareCommand } from "./commands/compare.ts";
+import { reportCommand } from "./commands/report.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { topologyCommand } from "./commands/topology.ts";
 import { CliError } from "./errors.ts";
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   // Subcommands: one line each, in alphabetical order.
+  program.addCommand(compareCommand());
+  program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
   program.addCommand(topologyCommand());
   for (const command of program.commands) command.exitOverride().showHelpAfterError();

@@ -12,6 +12,7 @@ import { SYNTHETIC_PRESETS } from "../../sim/workload/synthetic.ts";
 import { CliError } from "../errors.ts";
 import { comparisonTable } from "../format/comparison_table.ts";
 import { RunProgress } from "../format/progress.ts";
+import { reportErrors, writeHtmlReport } from "./report.ts";
 import {
   parseDurationMs,
   parseGpuSet,
@@ -79,6 +80,7 @@ export function simulateCommand() {
     .option("--out <dir>", "where run directories go", "artifacts/runs")
     .option("--run-id <id>", "run directory name (default: timestamp and seed)")
     .option("--no-artifacts", "write nothing, print results only")
+    .option("--no-report", "do not write report.html into the run directory")
     .option("--json", "print the results as JSON instead of a table")
     .action(async (opts) => {
       const config = await configFrom(opts);
@@ -103,6 +105,11 @@ export function simulateCommand() {
       } finally {
         progress.stop();
       }
+      const report = opts.artifacts && opts.report
+        ? await reportErrors(() =>
+          writeHtmlReport([`${opts.out}/${runId}`], `${opts.out}/${runId}/report.html`)
+        )
+        : null;
       if (opts.json) {
         const dir = opts.artifacts ? `${opts.out}/${runId}` : null;
         console.log(
@@ -110,6 +117,7 @@ export function simulateCommand() {
             {
               runId,
               dir,
+              report: report?.path ?? null,
               runs: runs.map((r) => ({ label: r.label, dir: r.dir, summary: r.summary })),
             },
             null,
@@ -129,6 +137,7 @@ export function simulateCommand() {
       if (opts.artifacts) {
         console.log(`artifacts: ${opts.out}/${runId}/ (${runs.map((r) => r.label).join(", ")})`);
       }
+      if (report) console.log(`report: ${report.path}`);
     });
 }
 

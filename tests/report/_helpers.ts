@@ -1,0 +1,38 @@
+/** Shared by the report tests: temp copies of the fixture run, captured CLI output. */
+import { join } from "node:path";
+
+export const FIXTURE = "tests/fixtures/report/driven-run";
+
+/** A fresh copy of the fixture run (a "driven" run: not simulator output) under `parent`. */
+export function copyFixture(parent: string, name = "driven-run"): string {
+  const dir = join(parent, name);
+  Deno.mkdirSync(dir, { recursive: true });
+  for (const entry of Deno.readDirSync(FIXTURE)) {
+    Deno.copyFileSync(join(FIXTURE, entry.name), join(dir, entry.name));
+  }
+  return dir;
+}
+
+/** Runs `fn` with console.log/error captured. */
+export async function captured<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...args: unknown[]) => out.push(args.join(" "));
+  console.error = (...args: unknown[]) => err.push(args.join(" "));
+  try {
+    const result = await fn();
+    return { result, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    Object.assign(console, { log, error });
+  }
+}
+
+/** A temp directory removed when the test module unloads. */
+export function tempDir(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "pdroute-report-test-" });
+  addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  return dir;
+}
