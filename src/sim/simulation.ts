@@ -231,7 +231,8 @@ export class Simulation implements EngineListener {
     const timeout = this.run.config.router.queueTimeoutMs;
     while (this.#routerQueue.length > 0) {
       const head = this.#routerQueue[0];
-      if (this.#now - head.queuedAt >= timeout) {
+      // The same expression as the scheduled deadline, so float rounding cannot skip it.
+      if (this.#now >= head.queuedAt + timeout) {
         this.#routerQueue.shift();
         this.#interval.sheds++;
         this.#finish(head, "shed");

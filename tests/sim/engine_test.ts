@@ -12,7 +12,12 @@ import { MODEL_PRESETS } from "../../src/sim/model/models.ts";
 import { TimeModel } from "../../src/sim/model/time_model.ts";
 import type { SimRequest } from "../../src/sim/workload/request.ts";
 
-const time = new TimeModel(MODEL_PRESETS["llama-3-8b"], GPU_PRESETS.h100, 1, EFFICIENCY_PRESETS.h100);
+const time = new TimeModel(
+  MODEL_PRESETS["llama-3-8b"],
+  GPU_PRESETS.h100,
+  1,
+  EFFICIENCY_PRESETS.h100,
+);
 
 const CONFIG: EngineConfig = {
   maxNumSeqs: 64,
@@ -86,8 +91,12 @@ Deno.test("one request: TTFT is its prefill step, then one decode step per furth
   const prefill = time.prefillMs(1000);
   deepEqual(h.times("first", 1), [prefill]);
   // Three more tokens, each a decode step over the growing KV (1001, 1002, 1003 tokens).
-  const decode = time.decodeStepMs(1, 1001) + time.decodeStepMs(1, 1002) + time.decodeStepMs(1, 1003);
-  ok(close(h.times("done", 1)[0], prefill + decode), `${h.times("done", 1)[0]} vs ${prefill + decode}`);
+  const decode = time.decodeStepMs(1, 1001) + time.decodeStepMs(1, 1002) +
+    time.decodeStepMs(1, 1003);
+  ok(
+    close(h.times("done", 1)[0], prefill + decode),
+    `${h.times("done", 1)[0]} vs ${prefill + decode}`,
+  );
 });
 
 Deno.test("a prompt longer than the token budget is prefilled in chunks", () => {
@@ -152,7 +161,10 @@ Deno.test("work arriving mid-span starts at the end of the decode step in progre
   ok(h.wakeAt < spanEnd, "the span was cut");
   h.runUntil();
   const started = h.times("start", 2)[0];
-  ok(started >= arrival && started - arrival < step * 1.01, `admitted at ${started}, arrived ${arrival}`);
+  ok(
+    started >= arrival && started - arrival < step * 1.01,
+    `admitted at ${started}, arrived ${arrival}`,
+  );
   // Request 1 still decodes every token: it finishes once, after request 2 started.
   equal(h.times("done", 1).length, 1);
 });
