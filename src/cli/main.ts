@@ -21,7 +21,15 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
   program.addCommand(topologyCommand());
-  for (const command of program.commands) command.exitOverride().showHelpAfterError();
+  // One output path for commander's own messages, so they can be captured and tested.
+  const output = {
+    writeOut: (text: string) => console.log(text.trimEnd()),
+    writeErr: (text: string) => console.error(text.trimEnd()),
+  };
+  program.configureOutput(output);
+  for (const command of program.commands) {
+    command.exitOverride().showHelpAfterError().configureOutput(output);
+  }
   return program;
 }
 

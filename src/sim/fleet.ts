@@ -18,7 +18,7 @@ import { PREFIX_BLOCK_TOKENS } from "./workload/synthetic.ts";
 export type Pool = "shared" | "prefill" | "decode";
 
 /** Where an engine sits: what the policy's link classes and NUMA bias see. */
-export interface Placement {
+export interface GpuPlacement {
   readonly hostId: number;
   readonly numaNode: number;
   readonly nvlinkDomain: number;
@@ -26,7 +26,7 @@ export interface Placement {
   readonly slabDistanceFactor: number;
 }
 
-export const DEFAULT_PLACEMENT: Placement = {
+export const DEFAULT_PLACEMENT: GpuPlacement = {
   hostId: 0,
   numaNode: 0,
   nvlinkDomain: -1,
@@ -40,7 +40,7 @@ export interface FleetMember {
   readonly gpu: number;
   readonly pool: Pool;
   readonly role: EndpointRole;
-  readonly placement: Placement;
+  readonly placement: GpuPlacement;
 }
 
 export interface Fleet {
@@ -86,7 +86,7 @@ function gpuList(field: string, value: number | number[], next: { index: number 
   return list;
 }
 
-export function buildFleet(config: SimConfig, placements?: (gpu: number) => Placement): Fleet {
+export function buildFleet(config: SimConfig, placements?: (gpu: number) => GpuPlacement): Fleet {
   const model = preset("model", MODEL_PRESETS, config.model);
   const gpu = preset("GPU", GPU_PRESETS, config.gpu);
   const gpuKey = typeof config.gpu === "string" ? config.gpu.toLowerCase() : "h100";

@@ -8,6 +8,7 @@ import { readJson } from "../../io/json_file.ts";
 import { resolveSimConfig, type SimConfig, SimConfigError } from "../../sim/config.ts";
 import { runComparison } from "../../sim/run.ts";
 import { TraceError } from "../../sim/workload/trace_error.ts";
+import { TopologyInputError } from "../../topology/mod.ts";
 import { SYNTHETIC_PRESETS } from "../../sim/workload/synthetic.ts";
 import { CliError } from "../errors.ts";
 import { comparisonTable } from "../format/comparison_table.ts";
@@ -44,6 +45,10 @@ export function simulateCommand() {
     .option("--model <name>", "model preset: llama-3-8b, llama-3-70b, llama-2-70b")
     .option("--gpu <name>", "GPU preset: a100, h100, h200, b200")
     .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option(
+      "--topology <file>",
+      "topology document (pdroute topology) placing the GPUs; default: all pairs equal",
+    )
     .option(
       "--migration-budget <n>",
       "migrations allowed per window (0 disables)",
@@ -100,7 +105,11 @@ export function simulateCommand() {
           onProgress: (label, ms, done) => progress.update(label, ms, done),
         });
       } catch (e) {
-        if (e instanceof TraceError || e instanceof SimConfigError) throw new CliError(e.message);
+        if (
+          e instanceof TraceError || e instanceof SimConfigError || e instanceof TopologyInputError
+        ) {
+          throw new CliError(e.message);
+        }
         throw e;
       } finally {
         progress.stop();
@@ -167,6 +176,7 @@ async function configFrom(opts: Options): Promise<SimConfig> {
   set("gpu", opts.gpu);
   set("tensorParallel", opts.tp);
   set("seed", opts.seed);
+  set("topology", opts.topology);
   if (opts.sloTtftMs !== undefined || opts.sloTpotMs !== undefined) {
     flags.slo = {
       ...(opts.sloTtftMs !== undefined && { ttftMs: opts.sloTtftMs }),

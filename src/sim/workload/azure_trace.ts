@@ -6,7 +6,7 @@
 import { parse } from "csv-parse";
 import { createReadStream } from "node:fs";
 import type { RequestSource, SimRequest } from "./request.ts";
-import { fieldError, tokenCount, TraceError } from "./trace_error.ts";
+import { fieldError, requireReadable, tokenCount, TraceError } from "./trace_error.ts";
 import { type TraceOptions, withinLimits } from "./trace_options.ts";
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
@@ -34,9 +34,13 @@ export function azureElapsedMs(
 }
 
 export function azureTraceSource(path: string, options: TraceOptions): RequestSource {
-  const parser = createReadStream(path).pipe(
+  requireReadable(path);
+  const stream = createReadStream(path);
+  const parser = stream.pipe(
     parse({ columns: true, info: true, skip_empty_lines: true, trim: true }),
   );
+  // pipe() does not forward read errors; without this one would escape as an uncaught error.
+  stream.on("error", (e) => parser.destroy(e));
   const records = parser[Symbol.asyncIterator]();
   let first: { wholeMs: number; fracMs: number } | null = null;
   let previous = -Infinity, index = 0, done = false;
