@@ -7,6 +7,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { PolicyInputError } from "../core/errors.ts";
 import { compareCommand } from "./commands/compare.ts";
 import { reportCommand } from "./commands/report.ts";
+import { poolsCommand } from "./commands/pools.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { topologyCommand } from "./commands/topology.ts";
 import { CliError } from "./errors.ts";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   // Subcommands: one line each, in alphabetical order.
   program.addCommand(compareCommand());
   program.addCommand(reportCommand());
+  program.addCommand(poolsCommand());
   program.addCommand(simulateCommand());
   program.addCommand(topologyCommand());
   // One output path for commander's own messages, so they can be captured and tested.

@@ -16,7 +16,7 @@ import type { SimConfig } from "./config.ts";
 import { buildFleet, type Fleet, type GpuPlacement } from "./fleet.ts";
 import { REQUEST_CSV_HEADER, type RunSummary, TIMELINE_CSV_HEADER } from "./metrics/run_metrics.ts";
 import { Simulation } from "./simulation.ts";
-import { resolveWorkload } from "./workload/resolve.ts";
+import { type ResolvedWorkload, resolveWorkload } from "./workload/resolve.ts";
 import { PREFIX_BLOCK_TOKENS } from "./workload/synthetic.ts";
 
 export type Mode = "baseline" | "optimized" | "both";
@@ -34,6 +34,8 @@ export interface ComparisonOptions {
   readonly outDir: string | null;
   readonly runId: string;
   readonly placements?: (gpu: number) => GpuPlacement;
+  /** Replaces the config's workload (scenarios that build their own request list). */
+  readonly workload?: ResolvedWorkload;
   readonly onProgress?: (label: string, simulatedMs: number, completed: number) => void;
 }
 
@@ -97,7 +99,7 @@ export async function runComparison(
     : await placeByTopology(given);
   const config = placed.config;
   const fleet = buildFleet(config, placed.placements);
-  const workload = resolveWorkload(config);
+  const workload = options.workload ?? resolveWorkload(config);
   const labels: ("baseline" | "optimized")[] = options.mode === "both"
     ? ["baseline", "optimized"]
     : [options.mode];
