@@ -1,5 +1,6 @@
 // Memory layout of the WASM core: one region per ABI region (src/core/abi.ts REGIONS, same
-// ids, same order), 16-byte aligned, allocated once by `init` so host views never move.
+// ids, same order), cache-line aligned and staggered (see `staggered`), allocated once by
+// `init` so host views never move.
 // Region base addresses live in globals so hot loops pay no indirection.
 
 import { CAP_COUNT, CFG_COUNT, CTR_COUNT, MOVE_STRIDE, REQ_COUNT, RES_COUNT } from "./abi";
@@ -211,6 +212,19 @@ function setCapacities(
 }
 
 /**
+ * The first address at or after `at` that lies `id` cache lines past a 4 KiB boundary.
+ * Endpoint columns are often whole multiples of 4 KiB long (1024 f64s is 8 KiB), so packed
+ * back to back they would all start in the same L1 set: a loop reading twenty of them would
+ * evict its own lines (8-way L1) and its stores would 4K-alias its loads. Staggering every
+ * region by one line costs under 4 KiB each and spreads the columns over distinct sets.
+ */
+function staggered(at: usize, id: i32): usize {
+  const want = (<usize>id << 6) & 4095;
+  const page = at & ~(<usize>4095);
+  return page + want >= at ? page + want : page + 4096 + want;
+}
+
+/**
  * Lays out every region after the heap base and grows memory to fit. Returns false when the
  * capacities are out of range or memory cannot grow. Runs once per instance.
  */
@@ -243,10 +257,11 @@ export function allocate(
     moves,
     migrationBudget,
   );
-  let at: usize = (__heap_base + 15) & ~(<usize>15);
+  let at: usize = __heap_base;
   for (let id = 0; id < REGION_COUNT; id++) {
+    at = staggered(at, id);
     store<u32>(BASES + (<usize>id << 2), <u32>at);
-    at += (<usize>regionLength(id) * elementSize(id) + 15) & ~(<usize>15);
+    at += <usize>regionLength(id) * elementSize(id);
   }
   const pagesNeeded = <i32>((at + 0xffff) >>> 16);
   const pagesNow = memory.size();
