@@ -19,7 +19,8 @@ import {
   STATUS_NO_DECODE_CAPACITY, STATUS_NO_PREFILL_CAPACITY, STATUS_OK,
 } from "./abi";
 import {
-  base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_CONFIG, REGION_COST,
+  base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_CANDIDATES, REGION_CONFIG,
+  REGION_COST,
   REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
   REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY, REGION_HOST, REGION_HOST_KV_FREE,
   REGION_KV_CAPACITY, REGION_MATCHED, REGION_NUMA, REGION_PREFILL_MS_PER_TOKEN,
@@ -27,10 +28,10 @@ import {
   REGION_SLAB_MS_PER_BLOCK, REGION_TPOT_OBS, REGION_TPOT_OBS_AT, REGION_TTFT_OBS,
   REGION_TTFT_OBS_AT,
 } from "./layout";
-import { f64At, i32At, setF64 } from "./mem";
+import { f64At, i32At, setF64, setI32 } from "./mem";
 import { mix32 } from "./mix";
 import { linkClass, transferMs, uncachedTokens } from "./model";
-import { pickNearMinimum } from "./pick";
+import { pickNearMinimum, tieThreshold } from "./pick";
 import { clearMatches, matchPrefix } from "./prefix_match";
 
 /**
@@ -99,7 +100,7 @@ let viewTtft: f64 = 0;
  * Scores every decode endpoint into cost[] (Infinity when ineligible). With `only >= 0`, scores
  * just that endpoint and leaves its parts in the view globals instead.
  */
-function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): void {
+function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): f64 {
   const cfg = base(REGION_CONFIG);
   const gm = base(REGION_GROUP_MIN);
   const cost = base(REGION_COST);
@@ -145,14 +146,15 @@ function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): 
   const hostBase = domains + capHosts * numaPerHost;
   const first = only >= 0 ? only : 0;
   const end = only >= 0 ? only + 1 : n;
+  let best = Infinity;
   for (let d = first; d < end; d++) {
+    if (only < 0 && (i32At(healthy, d) == 0 || (i32At(role, d) & ROLE_DECODE) == 0)) {
+      setF64(cost, d, Infinity);
+      continue;
+    }
     const kvNew = f64At(activeKv, d) + reqKv;
     const kvLimit = f64At(kvCapacity, d) * limitFrac;
-    if (
-      only < 0 &&
-      (i32At(healthy, d) == 0 || (i32At(role, d) & ROLE_DECODE) == 0 ||
-        !(kvNew <= kvLimit + f64At(hostKvFree, d)))
-    ) {
+    if (only < 0 && !(kvNew <= kvLimit + f64At(hostKvFree, d))) {
       setF64(cost, d, Infinity);
       continue;
     }
@@ -190,9 +192,53 @@ function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): 
       viewRemote = remote;
       viewTtft = ttft;
     } else {
-      setF64(cost, d, ttft + output * step + f64At(costPerHour, d) * costWeight);
+      const c = ttft + output * step + f64At(costPerHour, d) * costWeight;
+      setF64(cost, d, c);
+      if (c < best) best = c;
     }
   }
+  return best;
+}
+
+/**
+ * Prices every prefill endpoint for decode endpoint d into cost[] and picks among the
+ * near-minimum in the same pass: `best` is remote(d), which the exact group minima make the
+ * least of these costs, so no pass is needed to find it.
+ */
+function pickPrefill(n: i32, d: i32, prompt: f64, step: f64, best: f64, draw: u32): i32 {
+  const cost = base(REGION_COST);
+  const candidates = base(REGION_CANDIDATES);
+  const prefillTime = base(REGION_PREFILL_TIME);
+  const domainCol = base(REGION_DOMAIN);
+  const hostCol = base(REGION_HOST);
+  const numaCol = base(REGION_NUMA);
+  const dDomain = i32At(domainCol, d);
+  const dHost = i32At(hostCol, d);
+  const dNuma = i32At(numaCol, d);
+  const xNvlink = transferMs(LINKCLASS_NVLINK, prompt);
+  const xPcie = transferMs(LINKCLASS_PCIE, prompt);
+  const xCrossNuma = transferMs(LINKCLASS_CROSS_NUMA, prompt);
+  const xNetwork = transferMs(LINKCLASS_NETWORK, prompt);
+  const threshold = tieThreshold(best);
+  let count = 0;
+  for (let e = 0; e < n; e++) {
+    let c = f64At(prefillTime, e);
+    if (c != Infinity && e != d) {
+      // linkClass(e, d), inline: first match wins.
+      const dom = i32At(domainCol, e);
+      const x = dom >= 0 && dom == dDomain
+        ? xNvlink
+        : i32At(hostCol, e) != dHost
+        ? xNetwork
+        : i32At(numaCol, e) == dNuma
+        ? xPcie
+        : xCrossNuma;
+      c = c + x + step;
+    }
+    setF64(cost, e, c);
+    if (c <= threshold) setI32(candidates, count++, e);
+  }
+  return i32At(candidates, <i32>(draw % <u32>count));
 }
 
 export function routePredictive(now: f64, draw: u32): i32 {
@@ -206,7 +252,6 @@ function decide(now: f64, draw: u32): i32 {
   const cfg = base(REGION_CONFIG);
   const res = base(REGION_RESULT);
   const cost = base(REGION_COST);
-  const prefillTime = base(REGION_PREFILL_TIME);
   const n = i32At(base(REGION_COUNTERS), CTR_ENDPOINT_COUNT);
   const prompt = f64At(base(REGION_REQUEST), REQ_PROMPT_TOKENS);
   const output = f64At(base(REGION_REQUEST), REQ_OUTPUT_TOKENS);
@@ -215,8 +260,8 @@ function decide(now: f64, draw: u32): i32 {
   const costWeight = f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR);
   const minAll = mode == DISAGGREGATION_NEVER ? Infinity : scorePrefillPool(n, prompt, now);
 
-  scoreDecodePool(n, reqKv, minAll, now, -1);
-  const d = pickNearMinimum(n, draw);
+  const best = scoreDecodePool(n, reqKv, minAll, now, -1);
+  const d = pickNearMinimum(n, best, draw);
   setF64(res, RES_REQUEST_KV_BLOCKS, reqKv);
   if (d < 0) {
     const noPrefill = mode == DISAGGREGATION_ALWAYS && !(minAll < Infinity) &&
@@ -230,15 +275,7 @@ function decide(now: f64, draw: u32): i32 {
   let ttft = viewLocal;
   let transfer: f64 = 0;
   if (useRemote) {
-    for (let e = 0; e < n; e++) {
-      const t = f64At(prefillTime, e);
-      setF64(
-        cost,
-        e,
-        t == Infinity || e == d ? t : t + transferMs(linkClass(e, d), prompt) + viewStep,
-      );
-    }
-    p = pickNearMinimum(n, mix32(draw ^ PREFILL_DRAW_SALT));
+    p = pickPrefill(n, d, prompt, viewStep, viewRemote, mix32(draw ^ PREFILL_DRAW_SALT));
     ttft = f64At(cost, p);
     transfer = transferMs(linkClass(p, d), prompt);
   }

@@ -5,18 +5,25 @@
  */
 import { Cfg } from "../abi.ts";
 
-/** Index of the chosen candidate in costs[0..n), or -1 when every cost is +Infinity. */
+/** The largest cost that ties with `best`. */
+export function tieThreshold(cfg: Float64Array, best: number): number {
+  return best + Math.max(cfg[Cfg.TIE_WINDOW_MS], cfg[Cfg.TIE_WINDOW_RELATIVE] * best);
+}
+
+/**
+ * Index of the chosen candidate in costs[0..n), or -1 when `best` is +Infinity. `best` is the
+ * minimum of the costs, which the callers know from the pass that computed them.
+ */
 export function pickNearMinimum(
   costs: Float64Array,
   n: number,
   candidates: Int32Array,
   cfg: Float64Array,
+  best: number,
   draw: number,
 ): number {
-  let best = Infinity;
-  for (let i = 0; i < n; i++) if (costs[i] < best) best = costs[i];
   if (best === Infinity) return -1;
-  const threshold = best + Math.max(cfg[Cfg.TIE_WINDOW_MS], cfg[Cfg.TIE_WINDOW_RELATIVE] * best);
+  const threshold = tieThreshold(cfg, best);
   let count = 0;
   for (let i = 0; i < n; i++) if (costs[i] <= threshold) candidates[count++] = i;
   return candidates[(draw >>> 0) % count];

@@ -154,15 +154,18 @@ function decide(s: CoreState, now: number, draw: number): number {
   const minAll = mode === Disaggregation.NEVER ? Infinity : scorePrefillPool(s, n, prompt, now);
   const view: DecodeView = { step: 0, local: 0, remote: 0, ttft: 0 };
 
+  let best = Infinity;
   for (let d = 0; d < n; d++) {
     if (!decodeEligible(s, d, reqKv)) {
       s.cost[d] = Infinity;
       continue;
     }
     scoreDecode(s, d, reqKv, minAll, now, view);
-    s.cost[d] = view.ttft + output * view.step + s.costPerHour[d] * costWeight;
+    const cost = view.ttft + output * view.step + s.costPerHour[d] * costWeight;
+    s.cost[d] = cost;
+    if (cost < best) best = cost;
   }
-  const d = pickNearMinimum(s.cost, n, s.candidates, cfg, draw);
+  const d = pickNearMinimum(s.cost, n, s.candidates, cfg, best, draw);
   res[Res.REQUEST_KV_BLOCKS] = reqKv;
   if (d < 0) {
     const noPrefill = mode === Disaggregation.ALWAYS && !(minAll < Infinity) &&
@@ -182,7 +185,8 @@ function decide(s: CoreState, now: number, draw: number): number {
         ? t
         : t + transferMs(cfg, linkClass(s, e, d), prompt) + view.step;
     }
-    p = pickNearMinimum(s.cost, n, s.candidates, cfg, mix32(draw ^ PREFILL_DRAW_SALT));
+    // remote(d) is exactly the least of these costs: the group minima are exact (POLICY.md).
+    p = pickNearMinimum(s.cost, n, s.candidates, cfg, view.remote, mix32(draw ^ PREFILL_DRAW_SALT));
     ttft = s.cost[p];
     transfer = transferMs(cfg, linkClass(s, p, d), prompt);
   }
