@@ -48,6 +48,7 @@ import {
   REGION_COUNT,
   REGION_COUNTERS,
   REGION_DOMAIN,
+  REGION_GROUP_MIN,
   REGION_HOST,
   REGION_NODE_ENDPOINT,
   REGION_NODE_NEXT,
@@ -55,13 +56,14 @@ import {
   REGION_PREFIX_HEADS,
   REGION_REQUEST,
   REGION_SEQ_ENDPOINT,
+  regionLength,
 } from "./layout";
-import { f64At, i32At, setI32 } from "./mem";
+import { f64At, i32At, setF64, setI32 } from "./mem";
 import { planMigrations as plan } from "./migrate";
 import { routePredictive } from "./route_predictive";
 import { routeRoundRobin } from "./route_round_robin";
 
-export { regionLength } from "./layout";
+export { regionLength };
 
 let ready: bool = false;
 
@@ -117,6 +119,10 @@ export function init(
     setI32(nodeEndpoint, i, -1);
   }
   setI32(base(REGION_COUNTERS), CTR_PREFIX_FREE_HEAD, 0);
+  // Between decisions every group minimum is +Infinity (route_predictive clears what it sets).
+  const groupMin = base(REGION_GROUP_MIN);
+  const groups = regionLength(REGION_GROUP_MIN);
+  for (let i = 0; i < groups; i++) setF64(groupMin, i, Infinity);
   ready = true;
   return STATUS_OK;
 }

@@ -45,7 +45,8 @@ export const REGION_PREFILL_TIME: i32 = 36;
 export const REGION_COST: i32 = 37;
 export const REGION_CANDIDATES: i32 = 38;
 export const REGION_GROUP_MIN: i32 = 39;
-export const REGION_COUNT: i32 = 40;
+export const REGION_GROUP_TOUCHED: i32 = 40;
+export const REGION_COUNT: i32 = 41;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -87,6 +88,7 @@ function elementSize(id: i32): usize {
     case REGION_MATCHED:
     case REGION_TOUCHED:
     case REGION_CANDIDATES:
+    case REGION_GROUP_TOUCHED:
       return 4;
     default:
       return 8;
@@ -175,10 +177,17 @@ export function regionLength(id: i32): i32 {
     case REGION_CANDIDATES:
       return capEndpoints;
     case REGION_GROUP_MIN:
-      return capDomains + capHosts * capNumaPerHost + capHosts;
+      return groupSlots();
+    case REGION_GROUP_TOUCHED:
+      return groupSlots();
     default:
       return -1;
   }
+}
+
+/** One group slot per NVLink domain, per (host, NUMA node) and per host. */
+function groupSlots(): i32 {
+  return capDomains + capHosts * capNumaPerHost + capHosts;
 }
 
 /** Power of two >= 2 * entries (load factor <= 1/2), at least 16. */

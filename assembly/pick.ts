@@ -4,12 +4,13 @@
 import { CFG_TIE_WINDOW_MS, CFG_TIE_WINDOW_RELATIVE } from "./abi";
 import { base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST } from "./layout";
 import { f64At, i32At, setI32 } from "./mem";
+import { pmax } from "./model";
 
 /** The largest cost that ties with `best`. */
 // @ts-ignore: decorator
 @inline export function tieThreshold(best: f64): f64 {
   const cfg = base(REGION_CONFIG);
-  return best + max<f64>(f64At(cfg, CFG_TIE_WINDOW_MS), f64At(cfg, CFG_TIE_WINDOW_RELATIVE) * best);
+  return best + pmax(f64At(cfg, CFG_TIE_WINDOW_MS), f64At(cfg, CFG_TIE_WINDOW_RELATIVE) * best);
 }
 
 /** Index of the chosen candidate in cost[0..n), or -1 when `best` (their minimum) is +Inf. */

@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -193,6 +193,7 @@ export const REGIONS = [
   { name: "cost", type: "f64", length: (c) => c.endpoints },
   { name: "candidates", type: "i32", length: (c) => c.endpoints },
   { name: "groupMin", type: "f64", length: (c) => groupSlots(c) },
+  { name: "groupTouched", type: "i32", length: (c) => groupSlots(c) },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;

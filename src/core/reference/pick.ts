@@ -4,10 +4,11 @@
  * endpoints never herd traffic onto the lowest-numbered one.
  */
 import { Cfg } from "../abi.ts";
+import { pmax } from "./model.ts";
 
 /** The largest cost that ties with `best`. */
 export function tieThreshold(cfg: Float64Array, best: number): number {
-  return best + Math.max(cfg[Cfg.TIE_WINDOW_MS], cfg[Cfg.TIE_WINDOW_RELATIVE] * best);
+  return best + pmax(cfg[Cfg.TIE_WINDOW_MS], cfg[Cfg.TIE_WINDOW_RELATIVE] * best);
 }
 
 /**
