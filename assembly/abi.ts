@@ -91,7 +91,9 @@ export const CTR_RR_PREFILL: i32 = 4;
 export const CTR_RR_DECODE: i32 = 5;
 export const CTR_MIGRATION_RING_HEAD: i32 = 6;
 export const CTR_MIGRATION_RING_COUNT: i32 = 7;
-export const CTR_COUNT: i32 = 8;
+export const CTR_PREFILL_POOL_COUNT: i32 = 8;
+export const CTR_DECODE_POOL_COUNT: i32 = 9;
+export const CTR_COUNT: i32 = 10;
 
 export const CAP_ENDPOINTS: i32 = 0;
 export const CAP_SEQUENCES: i32 = 1;

@@ -25,14 +25,23 @@ import { pmax, pmin, transferMs } from "./model";
 // The decode view of the chosen endpoint (AssemblyScript has no cheap tuples).
 export let viewStep: f64 = 0;
 export let viewLocal: f64 = 0;
+export let viewSelf: f64 = 0;
 export let viewRemote: f64 = 0;
 export let viewTtft: f64 = 0;
 
 /**
- * Scores every decode endpoint into cost[] (Infinity when ineligible). With `only >= 0`, scores
- * just that endpoint and leaves its parts in the view globals instead.
+ * Scores the first `count` endpoints of the list at `members` into cost[] (Infinity when
+ * ineligible) and returns the least cost. With `only >= 0`, scores just that endpoint and
+ * leaves its parts in the view globals instead.
  */
-export function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only: i32): f64 {
+export function scoreDecodePool(
+  members: usize,
+  count: i32,
+  reqKv: f64,
+  minAll: f64,
+  now: f64,
+  only: i32,
+): f64 {
   const cfg = base(REGION_CONFIG);
   const gm = base(REGION_GROUP_MIN);
   const cost = base(REGION_COST);
@@ -76,10 +85,10 @@ export function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only:
   const domains = capDomains;
   const numaPerHost = capNumaPerHost;
   const hostBase = domains + capHosts * numaPerHost;
-  const first = only >= 0 ? only : 0;
-  const end = only >= 0 ? only + 1 : n;
+  const end = only >= 0 ? 1 : count;
   let best = Infinity;
-  for (let d = first; d < end; d++) {
+  for (let j = 0; j < end; j++) {
+    const d = only >= 0 ? only : i32At(members, j);
     if (only < 0 && (i32At(healthy, d) == 0 || (i32At(role, d) & ROLE_DECODE) == 0)) {
       setF64(cost, d, Infinity);
       continue;
@@ -102,6 +111,7 @@ export function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only:
       ? anyPrefill
       : mode == DISAGGREGATION_CONDITIONAL && anyPrefill && u >= localMax;
     let remote = Infinity;
+    let self = Infinity; // only read when remote is considered
     if (considerRemote) {
       const host = i32At(hostCol, d);
       let r = xNetwork;
@@ -111,7 +121,7 @@ export function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only:
       r = pmin(r, f64At(gm, hostBase + host) + xCrossNuma);
       r = r + step;
       // Prefill on d itself (prefillEligible(d); d is healthy): no transfer.
-      const self = (i32At(role, d) & ROLE_PREFILL) != 0 && f64At(queued, d) <= queueLimit
+      self = (i32At(role, d) & ROLE_PREFILL) != 0 && f64At(queued, d) <= queueLimit
         ? local
         : Infinity;
       remote = pmin(r, self);
@@ -125,6 +135,7 @@ export function scoreDecodePool(n: i32, reqKv: f64, minAll: f64, now: f64, only:
     if (only >= 0) {
       viewStep = step;
       viewLocal = local;
+      viewSelf = self;
       viewRemote = remote;
       viewTtft = ttft;
     } else {

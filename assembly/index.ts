@@ -19,7 +19,9 @@ import {
   CAP_SEQUENCES,
   CFG_COUNT,
   CFG_POLICY,
+  CTR_DECODE_POOL_COUNT,
   CTR_ENDPOINT_COUNT,
+  CTR_PREFILL_POOL_COUNT,
   CTR_PREFIX_FREE_HEAD,
   CTR_SEQ_HIGH_WATER,
   POLICYKIND_ROUND_ROBIN,
@@ -60,6 +62,7 @@ import {
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { planMigrations as plan } from "./migrate";
+import { poolsValid, rebuildPools as rebuild } from "./pools";
 import { routePredictive } from "./route_predictive";
 import { routeRoundRobin } from "./route_round_robin";
 
@@ -141,6 +144,11 @@ function entryState(): i32 {
   if (n < 0 || n > capEndpoints) return STATUS_BAD_STATE;
   const seqHigh = i32At(counters, CTR_SEQ_HIGH_WATER);
   if (seqHigh < 0 || seqHigh > capSequences) return STATUS_BAD_STATE;
+  const prefillPool = i32At(counters, CTR_PREFILL_POOL_COUNT);
+  const decodePool = i32At(counters, CTR_DECODE_POOL_COUNT);
+  if (prefillPool < 0 || prefillPool > n || decodePool < 0 || decodePool > n) {
+    return STATUS_BAD_STATE;
+  }
   const blocks = f64At(base(REGION_REQUEST), REQ_BLOCK_COUNT);
   if (!(blocks >= 0 && blocks <= <f64>capRequestBlocks)) return STATUS_BAD_STATE;
   return STATUS_OK;
@@ -156,6 +164,18 @@ export function route(now: f64, draw: u32): i32 {
   return <i32>f64At(base(REGION_CONFIG), CFG_POLICY) == POLICYKIND_ROUND_ROBIN
     ? routeRoundRobin(now)
     : routePredictive(now, draw);
+}
+
+/**
+ * Rebuilds the role pools from the role column. Embedders that write roles directly call it
+ * after changing any (the Deno wrapper maintains them as it writes).
+ */
+export function rebuildPools(): i32 {
+  if (!ready) return STATUS_NOT_INITIALIZED;
+  const n = i32At(base(REGION_COUNTERS), CTR_ENDPOINT_COUNT);
+  if (n < 0 || n > capEndpoints) return STATUS_BAD_STATE;
+  rebuild();
+  return STATUS_OK;
 }
 
 /** Plans migrations into the moves region; returns their count, or -status on bad state. */
@@ -184,6 +204,7 @@ export function validateState(): i32 {
       return STATUS_BAD_STATE;
     }
   }
+  if (!poolsValid()) return STATUS_BAD_STATE;
   const cfg = base(REGION_CONFIG);
   for (let i = 0; i < CFG_COUNT; i++) {
     const v = f64At(cfg, i);

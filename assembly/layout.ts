@@ -46,7 +46,9 @@ export const REGION_COST: i32 = 37;
 export const REGION_CANDIDATES: i32 = 38;
 export const REGION_GROUP_MIN: i32 = 39;
 export const REGION_GROUP_TOUCHED: i32 = 40;
-export const REGION_COUNT: i32 = 41;
+export const REGION_PREFILL_POOL: i32 = 41;
+export const REGION_DECODE_POOL: i32 = 42;
+export const REGION_COUNT: i32 = 43;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -89,6 +91,8 @@ function elementSize(id: i32): usize {
     case REGION_TOUCHED:
     case REGION_CANDIDATES:
     case REGION_GROUP_TOUCHED:
+    case REGION_PREFILL_POOL:
+    case REGION_DECODE_POOL:
       return 4;
     default:
       return 8;
@@ -180,6 +184,10 @@ export function regionLength(id: i32): i32 {
       return groupSlots();
     case REGION_GROUP_TOUCHED:
       return groupSlots();
+    case REGION_PREFILL_POOL:
+      return capEndpoints;
+    case REGION_DECODE_POOL:
+      return capEndpoints;
     default:
       return -1;
   }

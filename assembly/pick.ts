@@ -13,13 +13,19 @@ import { pmax } from "./model";
   return best + pmax(f64At(cfg, CFG_TIE_WINDOW_MS), f64At(cfg, CFG_TIE_WINDOW_RELATIVE) * best);
 }
 
-/** Index of the chosen candidate in cost[0..n), or -1 when `best` (their minimum) is +Inf. */
-export function pickNearMinimum(n: i32, best: f64, draw: u32): i32 {
+/**
+ * The chosen endpoint among the first `count` of the list at `members` by cost[e], or -1 when
+ * `best` (their least cost) is +Infinity. The ties are listed in candidates, in member order.
+ */
+export function pickNearMinimum(members: usize, count: i32, best: f64, draw: u32): i32 {
   if (best == Infinity) return -1;
   const costs = base(REGION_COST);
   const candidates = base(REGION_CANDIDATES);
   const threshold = tieThreshold(best);
-  let count = 0;
-  for (let i = 0; i < n; i++) if (f64At(costs, i) <= threshold) setI32(candidates, count++, i);
-  return i32At(candidates, <i32>(draw % <u32>count));
+  let ties = 0;
+  for (let j = 0; j < count; j++) {
+    const e = i32At(members, j);
+    if (f64At(costs, e) <= threshold) setI32(candidates, ties++, e);
+  }
+  return i32At(candidates, <i32>(draw % <u32>ties));
 }

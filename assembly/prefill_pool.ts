@@ -14,8 +14,11 @@ import {
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { pmax, pmin, transferMs } from "./model";
 
-/** Fills prefillTime[p] (+Infinity when p cannot prefill); returns the minimum. */
-export function scorePrefillPool(n: i32, prompt: f64, now: f64): f64 {
+/**
+ * Fills prefillTime[p] for the first `count` endpoints of the list at `members` (+Infinity
+ * when p cannot prefill); returns the minimum.
+ */
+export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
   const healthy = base(REGION_HEALTHY);
   const role = base(REGION_ROLE);
@@ -30,7 +33,8 @@ export function scorePrefillPool(n: i32, prompt: f64, now: f64): f64 {
   const weight = f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT);
   const maxAge = f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS);
   let minAll = Infinity;
-  for (let e = 0; e < n; e++) {
+  for (let j = 0; j < count; j++) {
+    const e = i32At(members, j);
     const q = f64At(queued, e);
     if (i32At(healthy, e) == 0 || (i32At(role, e) & ROLE_PREFILL) == 0 || !(q <= queueLimit)) {
       setF64(prefillTime, e, Infinity);
@@ -50,7 +54,7 @@ export function scorePrefillPool(n: i32, prompt: f64, now: f64): f64 {
  * Group minima over the prefill endpoints that can beat the global term; lists the groups
  * it lowers in groupTouched and returns their count.
  */
-export function scoreGroups(n: i32, prompt: f64, minAll: f64): i32 {
+export function scoreGroups(members: usize, count: i32, prompt: f64, minAll: f64): i32 {
   const prefillTime = base(REGION_PREFILL_TIME);
   const domainCol = base(REGION_DOMAIN);
   const hostCol = base(REGION_HOST);
@@ -60,7 +64,8 @@ export function scoreGroups(n: i32, prompt: f64, minAll: f64): i32 {
   const numaBase = capDomains;
   const hostBase = capDomains + capHosts * capNumaPerHost;
   let touched = 0;
-  for (let e = 0; e < n; e++) {
+  for (let j = 0; j < count; j++) {
+    const e = i32At(members, j);
     const t = f64At(prefillTime, e);
     if (!(t + nvlink < cutoff)) continue;
     const dom = i32At(domainCol, e);

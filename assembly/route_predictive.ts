@@ -4,17 +4,18 @@
 
 import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DISAGGREGATION, CFG_KV_BLOCK_TOKENS,
-  CFG_LOCAL_PREFILL_MAX_TOKENS, CTR_ENDPOINT_COUNT, DISAGGREGATION_ALWAYS,
+  CFG_LOCAL_PREFILL_MAX_TOKENS, CTR_DECODE_POOL_COUNT, CTR_PREFILL_POOL_COUNT, DISAGGREGATION_ALWAYS,
   DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
   LINKCLASS_PCIE, PREFILL_DRAW_SALT, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, RES_COST_MS,
   RES_DECODE, RES_DISAGGREGATED, RES_PREFILL, RES_REQUEST_KV_BLOCKS, RES_STATUS, RES_TPOT_MS,
   RES_TRANSFER_MS, RES_TTFT_MS, RES_UNCACHED_TOKENS, STATUS_NO_DECODE_CAPACITY,
   STATUS_NO_PREFILL_CAPACITY, STATUS_OK,
 } from "./abi";
-import { scoreDecodePool, viewLocal, viewRemote, viewStep } from "./decode_pool";
+import { scoreDecodePool, viewLocal, viewRemote, viewSelf, viewStep } from "./decode_pool";
 import {
-  base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DOMAIN,
-  REGION_HOST, REGION_NUMA, REGION_PREFILL_TIME, REGION_REQUEST, REGION_RESULT,
+  base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_COUNTERS,
+  REGION_DECODE_POOL, REGION_DOMAIN, REGION_HOST, REGION_NUMA, REGION_PREFILL_POOL,
+  REGION_PREFILL_TIME, REGION_REQUEST, REGION_RESULT,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { mix32 } from "./mix";
@@ -38,16 +39,17 @@ function needsPrefillPool(prompt: f64): bool {
 }
 
 function decide(now: f64, draw: u32): i32 {
-  const n = i32At(base(REGION_COUNTERS), CTR_ENDPOINT_COUNT);
   const prompt = f64At(base(REGION_REQUEST), REQ_PROMPT_TOKENS);
-  const minAll = needsPrefillPool(prompt) ? scorePrefillPool(n, prompt, now) : Infinity;
-  const groups = minAll < Infinity ? scoreGroups(n, prompt, minAll) : 0;
-  const status = decideWithGroups(n, now, draw, minAll);
+  const pool = base(REGION_PREFILL_POOL);
+  const count = i32At(base(REGION_COUNTERS), CTR_PREFILL_POOL_COUNT);
+  const minAll = needsPrefillPool(prompt) ? scorePrefillPool(pool, count, prompt, now) : Infinity;
+  const groups = minAll < Infinity ? scoreGroups(pool, count, prompt, minAll) : 0;
+  const status = decideWithGroups(now, draw, minAll);
   clearGroups(groups);
   return status;
 }
 
-function decideWithGroups(n: i32, now: f64, draw: u32, minAll: f64): i32 {
+function decideWithGroups(now: f64, draw: u32, minAll: f64): i32 {
   const cfg = base(REGION_CONFIG);
   const res = base(REGION_RESULT);
   const prompt = f64At(base(REGION_REQUEST), REQ_PROMPT_TOKENS);
@@ -55,8 +57,10 @@ function decideWithGroups(n: i32, now: f64, draw: u32, minAll: f64): i32 {
   const mode = <i32>f64At(cfg, CFG_DISAGGREGATION);
   const reqKv = Math.ceil((prompt + output) / f64At(cfg, CFG_KV_BLOCK_TOKENS));
 
-  const best = scoreDecodePool(n, reqKv, minAll, now, -1);
-  const d = pickNearMinimum(n, best, draw);
+  const pool = base(REGION_DECODE_POOL);
+  const count = i32At(base(REGION_COUNTERS), CTR_DECODE_POOL_COUNT);
+  const best = scoreDecodePool(pool, count, reqKv, minAll, now, -1);
+  const d = pickNearMinimum(pool, count, best, draw);
   setF64(res, RES_REQUEST_KV_BLOCKS, reqKv);
   if (d < 0) {
     const noPrefill = mode == DISAGGREGATION_ALWAYS && !(minAll < Infinity) &&
@@ -64,16 +68,15 @@ function decideWithGroups(n: i32, now: f64, draw: u32, minAll: f64): i32 {
     return writeFailure(noPrefill ? STATUS_NO_PREFILL_CAPACITY : STATUS_NO_DECODE_CAPACITY);
   }
 
-  scoreDecodePool(n, reqKv, minAll, now, d);
+  scoreDecodePool(pool, count, reqKv, minAll, now, d);
   const useRemote = mode == DISAGGREGATION_ALWAYS ? minAll < Infinity : viewRemote < viewLocal;
   let p = d;
   let ttft = viewLocal;
   let transfer: f64 = 0;
   if (useRemote) {
-    const prefillTime = base(REGION_PREFILL_TIME);
-    p = pickPrefill(n, d, prompt, viewStep, viewRemote, mix32(draw ^ PREFILL_DRAW_SALT));
+    p = pickPrefill(d, prompt, mix32(draw ^ PREFILL_DRAW_SALT));
     transfer = transferMs(linkClass(p, d), prompt);
-    ttft = p == d ? f64At(prefillTime, d) : f64At(prefillTime, p) + transfer + viewStep;
+    ttft = p == d ? viewSelf : f64At(base(REGION_PREFILL_TIME), p) + transfer + viewStep;
   }
   setF64(res, RES_STATUS, <f64>STATUS_OK);
   setF64(res, RES_PREFILL, <f64>p);
@@ -93,12 +96,15 @@ function decideWithGroups(n: i32, now: f64, draw: u32, minAll: f64): i32 {
 }
 
 /**
- * Lists the near-minimum prefill endpoints for decode endpoint d and picks one. `best` is
- * remote(d), their exact minimum; p with t[p] above the threshold is skipped unpriced.
+ * Lists the near-minimum prefill endpoints for decode endpoint d (the prefill pool, then d
+ * itself) and picks one. Their minimum is remote(d), exact; p with t[p] above the threshold
+ * is skipped unpriced.
  */
-function pickPrefill(n: i32, d: i32, prompt: f64, step: f64, best: f64, draw: u32): i32 {
+function pickPrefill(d: i32, prompt: f64, draw: u32): i32 {
   const candidates = base(REGION_CANDIDATES);
   const prefillTime = base(REGION_PREFILL_TIME);
+  const pool = base(REGION_PREFILL_POOL);
+  const count = i32At(base(REGION_COUNTERS), CTR_PREFILL_POOL_COUNT);
   const domainCol = base(REGION_DOMAIN);
   const hostCol = base(REGION_HOST);
   const numaCol = base(REGION_NUMA);
@@ -109,26 +115,26 @@ function pickPrefill(n: i32, d: i32, prompt: f64, step: f64, best: f64, draw: u3
   const xPcie = transferMs(LINKCLASS_PCIE, prompt);
   const xCrossNuma = transferMs(LINKCLASS_CROSS_NUMA, prompt);
   const xNetwork = transferMs(LINKCLASS_NETWORK, prompt);
-  const threshold = tieThreshold(best);
-  let count = 0;
-  for (let e = 0; e < n; e++) {
-    let c = f64At(prefillTime, e);
-    if (!(c <= threshold)) continue;
-    if (e != d) {
-      // linkClass(e, d), inline: first match wins.
-      const dom = i32At(domainCol, e);
-      const x = dom >= 0 && dom == dDomain
-        ? xNvlink
-        : i32At(hostCol, e) != dHost
-        ? xNetwork
-        : i32At(numaCol, e) == dNuma
-        ? xPcie
-        : xCrossNuma;
-      c = c + x + step;
-    }
-    if (c <= threshold) setI32(candidates, count++, e);
+  const step = viewStep;
+  const threshold = tieThreshold(viewRemote);
+  let ties = 0;
+  for (let j = 0; j < count; j++) {
+    const e = i32At(pool, j);
+    const t = f64At(prefillTime, e);
+    if (e == d || !(t <= threshold)) continue;
+    // linkClass(e, d), inline: first match wins.
+    const dom = i32At(domainCol, e);
+    const x = dom >= 0 && dom == dDomain
+      ? xNvlink
+      : i32At(hostCol, e) != dHost
+      ? xNetwork
+      : i32At(numaCol, e) == dNuma
+      ? xPcie
+      : xCrossNuma;
+    if (t + x + step <= threshold) setI32(candidates, ties++, e);
   }
-  return i32At(candidates, <i32>(draw % <u32>count));
+  if (viewSelf <= threshold) setI32(candidates, ties++, d);
+  return i32At(candidates, <i32>(draw % <u32>ties));
 }
 
 export function writeFailure(status: i32): i32 {

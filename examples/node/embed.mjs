@@ -79,6 +79,8 @@ scenario.endpoints.forEach((e, i) => {
   seqs[i] = e.activeSeqs ?? 0;
   kv[i] = e.activeKvBlocks ?? 0;
 });
+// The core keeps per-role lists of endpoints (the pools); rebuild them after writing roles.
+if (exports.rebuildPools() !== 0) throw new Error("pdroute core: cannot rebuild the pools");
 if (exports.validateState() !== 0) throw new Error("pdroute core: state rejected");
 
 const request = f64(REGION.request), blocks = view(Uint32Array, REGION.requestBlocks);

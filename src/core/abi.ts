@@ -102,7 +102,9 @@ export const Ctr = {
   RR_DECODE: 5,
   MIGRATION_RING_HEAD: 6,
   MIGRATION_RING_COUNT: 7,
-  COUNT: 8,
+  PREFILL_POOL_COUNT: 8,
+  DECODE_POOL_COUNT: 9,
+  COUNT: 10,
 } as const;
 
 /** Slots of the i32 capacity region (echo of `init`'s arguments plus derived sizes). */
@@ -194,6 +196,8 @@ export const REGIONS = [
   { name: "candidates", type: "i32", length: (c) => c.endpoints },
   { name: "groupMin", type: "f64", length: (c) => groupSlots(c) },
   { name: "groupTouched", type: "i32", length: (c) => groupSlots(c) },
+  { name: "prefillPool", type: "i32", length: (c) => c.endpoints },
+  { name: "decodePool", type: "i32", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;

@@ -14,6 +14,8 @@ export function decodeEligible(s: CoreState, e: number, reqKv: number): boolean 
 export interface DecodeView {
   step: number;
   local: number;
+  /** local(d) if d may prefill for itself, else +Infinity. */
+  self: number;
   remote: number;
   ttft: number;
 }
@@ -47,6 +49,7 @@ export function scoreDecode(
   }
   out.step = step;
   out.local = local;
+  out.self = self;
   out.remote = remote;
   out.ttft = ttft;
 }

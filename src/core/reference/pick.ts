@@ -12,12 +12,14 @@ export function tieThreshold(cfg: Float64Array, best: number): number {
 }
 
 /**
- * Index of the chosen candidate in costs[0..n), or -1 when `best` is +Infinity. `best` is the
- * minimum of the costs, which the callers know from the pass that computed them.
+ * The chosen endpoint among the first `count` of `members` by `costs[e]`, or -1 when `best` is
+ * +Infinity. `best` is their least cost, which the callers know from the pass that computed
+ * the costs. The ties are listed in `candidates`, in member order.
  */
 export function pickNearMinimum(
   costs: Float64Array,
-  n: number,
+  members: Int32Array,
+  count: number,
   candidates: Int32Array,
   cfg: Float64Array,
   best: number,
@@ -25,7 +27,10 @@ export function pickNearMinimum(
 ): number {
   if (best === Infinity) return -1;
   const threshold = tieThreshold(cfg, best);
-  let count = 0;
-  for (let i = 0; i < n; i++) if (costs[i] <= threshold) candidates[count++] = i;
-  return candidates[(draw >>> 0) % count];
+  let ties = 0;
+  for (let j = 0; j < count; j++) {
+    const e = members[j];
+    if (costs[e] <= threshold) candidates[ties++] = e;
+  }
+  return candidates[(draw >>> 0) % ties];
 }

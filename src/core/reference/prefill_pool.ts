@@ -12,10 +12,20 @@ export function prefillEligible(s: CoreState, e: number): boolean {
     s.queuedPrefill[e] <= s.config[Cfg.PREFILL_QUEUE_LIMIT_TOKENS];
 }
 
-/** Fills `prefillTime[p]` (+Infinity when p cannot prefill); returns the minimum. */
-export function scorePrefillPool(s: CoreState, n: number, prompt: number, now: number): number {
+/**
+ * Fills `prefillTime[p]` for the first `count` endpoints of `members` (+Infinity when p cannot
+ * prefill); returns the minimum.
+ */
+export function scorePrefillPool(
+  s: CoreState,
+  members: Int32Array,
+  count: number,
+  prompt: number,
+  now: number,
+): number {
   let minAll = Infinity;
-  for (let e = 0; e < n; e++) {
+  for (let j = 0; j < count; j++) {
+    const e = members[j];
     const t = prefillEligible(s, e)
       ? prefillTimeMs(s, e, uncachedTokens(s, e, prompt), now)
       : Infinity;
@@ -41,11 +51,18 @@ export function hostGroup(s: CoreState, e: number): number {
  * is +Infinity between decisions; the groups lowered here are listed in `groupTouched` for
  * `clearGroups`. Returns their count.
  */
-export function scoreGroups(s: CoreState, n: number, prompt: number, minAll: number): number {
+export function scoreGroups(
+  s: CoreState,
+  members: Int32Array,
+  count: number,
+  prompt: number,
+  minAll: number,
+): number {
   const cutoff = minAll + transferMs(s.config, LinkClass.NETWORK, prompt);
   const nvlink = transferMs(s.config, LinkClass.NVLINK, prompt);
   let touched = 0;
-  for (let e = 0; e < n; e++) {
+  for (let j = 0; j < count; j++) {
+    const e = members[j];
     const t = s.prefillTime[e];
     if (!(t + nvlink < cutoff)) continue;
     if (s.domain[e] >= 0) touched = lowerGroup(s, s.domain[e], t, touched);

@@ -33,32 +33,32 @@ function needsPrefillPool(cfg: Float64Array, prompt: number): boolean {
 
 function decide(s: CoreState, now: number, draw: number): number {
   const cfg = s.config;
-  const n = s.counters[Ctr.ENDPOINT_COUNT];
   const prompt = s.request[Req.PROMPT_TOKENS];
-  const minAll = needsPrefillPool(cfg, prompt) ? scorePrefillPool(s, n, prompt, now) : Infinity;
-  const groups = minAll < Infinity ? scoreGroups(s, n, prompt, minAll) : 0;
-  const status = decideWithGroups(s, n, now, draw, minAll);
+  const pool = s.prefillPool;
+  const count = s.counters[Ctr.PREFILL_POOL_COUNT];
+  const minAll = needsPrefillPool(cfg, prompt)
+    ? scorePrefillPool(s, pool, count, prompt, now)
+    : Infinity;
+  const groups = minAll < Infinity ? scoreGroups(s, pool, count, prompt, minAll) : 0;
+  const status = decideWithGroups(s, now, draw, minAll);
   clearGroups(s, groups);
   return status;
 }
 
-function decideWithGroups(
-  s: CoreState,
-  n: number,
-  now: number,
-  draw: number,
-  minAll: number,
-): number {
+function decideWithGroups(s: CoreState, now: number, draw: number, minAll: number): number {
   const cfg = s.config;
   const res = s.result;
   const prompt = s.request[Req.PROMPT_TOKENS];
   const output = s.request[Req.OUTPUT_TOKENS];
   const mode = cfg[Cfg.DISAGGREGATION];
   const reqKv = Math.ceil((prompt + output) / cfg[Cfg.KV_BLOCK_TOKENS]);
-  const view: DecodeView = { step: 0, local: 0, remote: 0, ttft: 0 };
+  const view: DecodeView = { step: 0, local: 0, self: 0, remote: 0, ttft: 0 };
 
+  const pool = s.decodePool;
+  const count = s.counters[Ctr.DECODE_POOL_COUNT];
   let best = Infinity;
-  for (let d = 0; d < n; d++) {
+  for (let j = 0; j < count; j++) {
+    const d = pool[j];
     if (!decodeEligible(s, d, reqKv)) {
       s.cost[d] = Infinity;
       continue;
@@ -68,7 +68,7 @@ function decideWithGroups(
     s.cost[d] = cost;
     if (cost < best) best = cost;
   }
-  const d = pickNearMinimum(s.cost, n, s.candidates, cfg, best, draw);
+  const d = pickNearMinimum(s.cost, pool, count, s.candidates, cfg, best, draw);
   res[Res.REQUEST_KV_BLOCKS] = reqKv;
   if (d < 0) {
     const noPrefill = mode === Disaggregation.ALWAYS && !(minAll < Infinity) &&
@@ -82,9 +82,9 @@ function decideWithGroups(
   let ttft = view.local;
   let transfer = 0;
   if (useRemote) {
-    p = pickPrefill(s, n, d, view, mix32(draw ^ PREFILL_DRAW_SALT));
+    p = pickPrefill(s, d, view, mix32(draw ^ PREFILL_DRAW_SALT));
     transfer = transferMs(cfg, linkClass(s, p, d), prompt);
-    ttft = p === d ? s.prefillTime[d] : s.prefillTime[p] + transfer + view.step;
+    ttft = p === d ? view.self : s.prefillTime[p] + transfer + view.step;
   }
   res[Res.STATUS] = Status.OK;
   res[Res.PREFILL] = p;
@@ -100,22 +100,26 @@ function decideWithGroups(
 }
 
 /**
- * Picks p for decode endpoint d among the near-minimum of t[p] + transfer(p, d) + step(d)
- * (t[d] for p = d). Their minimum is remote(d), exact thanks to the group minima, so one pass
- * lists the candidates; p with t[p] above the threshold is skipped unpriced, since no cost
- * is below its t[p].
+ * Picks p for decode endpoint d among the near-minimum of t[p] + transfer(p, d) + step(d) over
+ * the prefill pool, and self(d) for d itself, listed last. Their minimum is remote(d), exact
+ * thanks to the group minima, so one pass lists the candidates; p with t[p] above the
+ * threshold is skipped unpriced, since no cost is below its t[p].
  */
-function pickPrefill(s: CoreState, n: number, d: number, view: DecodeView, draw: number): number {
+function pickPrefill(s: CoreState, d: number, view: DecodeView, draw: number): number {
   const prompt = s.request[Req.PROMPT_TOKENS];
   const threshold = tieThreshold(s.config, view.remote);
-  let count = 0;
-  for (let e = 0; e < n; e++) {
+  const pool = s.prefillPool;
+  const count = s.counters[Ctr.PREFILL_POOL_COUNT];
+  let ties = 0;
+  for (let j = 0; j < count; j++) {
+    const e = pool[j];
     const t = s.prefillTime[e];
-    if (!(t <= threshold)) continue;
-    const cost = e === d ? t : t + transferMs(s.config, linkClass(s, e, d), prompt) + view.step;
-    if (cost <= threshold) s.candidates[count++] = e;
+    if (e === d || !(t <= threshold)) continue;
+    const cost = t + transferMs(s.config, linkClass(s, e, d), prompt) + view.step;
+    if (cost <= threshold) s.candidates[ties++] = e;
   }
-  return s.candidates[(draw >>> 0) % count];
+  if (view.self <= threshold) s.candidates[ties++] = d;
+  return s.candidates[(draw >>> 0) % ties];
 }
 
 export function writeFailure(res: Float64Array, status: number): number {
