@@ -1,7 +1,8 @@
 // The decode stage's pool pass: twin of src/core/reference/decode_pool.ts, with remoteTtft
-// (src/core/reference/prefill_pool.ts) inlined. Every region base and config value is read
-// once into a local (stores into scratch would otherwise force reloads), the per-class
-// transfer times are computed once, and the per-endpoint loop calls nothing.
+// (src/core/reference/prefill_pool.ts) inlined. The per-decision values (config, transfer
+// times per link class, request) are computed once into globals by prepareDecode: kept in
+// locals, V8 spills them anyway and may even recompute them inside the loop. The
+// per-endpoint loop calls nothing.
 
 import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DECODE_KV_USAGE_LIMIT,
@@ -22,6 +23,54 @@ import {
 import { f64At, i32At, setF64 } from "./mem";
 import { pmax, pmin, transferMs } from "./model";
 
+// Per-decision values, set by prepareDecode.
+let reqKv: f64 = 0;
+let now: f64 = 0;
+let prompt: f64 = 0;
+let output: f64 = 0;
+let limitFrac: f64 = 0;
+let blockTokens: f64 = 0;
+let ttftWeight: f64 = 0;
+let tpotWeight: f64 = 0;
+let maxAge: f64 = 0;
+let localMax: f64 = 0;
+let queueLimit: f64 = 0;
+let costWeight: f64 = 0;
+let xNvlink: f64 = 0;
+let xPcie: f64 = 0;
+let xCrossNuma: f64 = 0;
+let xNetwork: f64 = 0; // globalMin + transfer(network)
+let anyPrefill: bool = false;
+let always: bool = false;
+let conditional: bool = false;
+let ttftIfNoPrefill: f64 = 0; // under `always` with no prefill endpoint: local, or none
+
+export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
+  const cfg = base(REGION_CONFIG);
+  const request = base(REGION_REQUEST);
+  const mode = <i32>f64At(cfg, CFG_DISAGGREGATION);
+  reqKv = kv;
+  now = at;
+  prompt = f64At(request, REQ_PROMPT_TOKENS);
+  output = f64At(request, REQ_OUTPUT_TOKENS);
+  limitFrac = f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT);
+  blockTokens = f64At(cfg, CFG_PREFIX_BLOCK_TOKENS);
+  ttftWeight = f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT);
+  tpotWeight = f64At(cfg, CFG_TPOT_OBSERVED_WEIGHT);
+  maxAge = f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS);
+  localMax = f64At(cfg, CFG_LOCAL_PREFILL_MAX_TOKENS);
+  queueLimit = f64At(cfg, CFG_PREFILL_QUEUE_LIMIT_TOKENS);
+  costWeight = f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR);
+  xNvlink = transferMs(LINKCLASS_NVLINK, prompt);
+  xPcie = transferMs(LINKCLASS_PCIE, prompt);
+  xCrossNuma = transferMs(LINKCLASS_CROSS_NUMA, prompt);
+  xNetwork = minAll + transferMs(LINKCLASS_NETWORK, prompt);
+  anyPrefill = minAll < Infinity;
+  always = mode == DISAGGREGATION_ALWAYS;
+  conditional = mode == DISAGGREGATION_CONDITIONAL;
+  ttftIfNoPrefill = f64At(cfg, CFG_ALLOW_SPILLOVER) != 0 ? 1 : 0;
+}
+
 // The decode view of the chosen endpoint (AssemblyScript has no cheap tuples).
 export let viewStep: f64 = 0;
 export let viewLocal: f64 = 0;
@@ -29,120 +78,84 @@ export let viewSelf: f64 = 0;
 export let viewRemote: f64 = 0;
 export let viewTtft: f64 = 0;
 
+/** cost(d) for a decode-eligible d; with `view` (a constant), also fills the view globals. */
+// @ts-ignore: decorator
+@inline function scoreOne(d: i32, kvNew: f64, kvLimit: f64, view: bool): f64 {
+  const tpot = f64At(base(REGION_TPOT_OBS), d);
+  const tpotFloor = tpot > 0 && now - f64At(base(REGION_TPOT_OBS_AT), d) <= maxAge
+    ? tpot * tpotWeight
+    : 0;
+  const step = pmax(
+    f64At(base(REGION_DECODE_BASE_MS), d) + f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew,
+    tpotFloor,
+  ) + pmax(0, kvNew - kvLimit) * f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
+  const u = pmax(0, prompt - <f64>i32At(base(REGION_MATCHED), d) * blockTokens);
+  const ttftSeen = f64At(base(REGION_TTFT_OBS), d);
+  const ttftFloor = ttftSeen > 0 && now - f64At(base(REGION_TTFT_OBS_AT), d) <= maxAge
+    ? ttftSeen * ttftWeight
+    : 0;
+  const q = f64At(base(REGION_QUEUED_PREFILL), d);
+  const local = pmax((q + u) * f64At(base(REGION_PREFILL_MS_PER_TOKEN), d), ttftFloor);
+  let remote = Infinity;
+  let self = Infinity; // only read when remote is considered
+  if (always ? anyPrefill : conditional && anyPrefill && u >= localMax) {
+    const gm = base(REGION_GROUP_MIN);
+    const host = i32At(base(REGION_HOST), d);
+    let r = xNetwork;
+    const dom = i32At(base(REGION_DOMAIN), d);
+    if (dom >= 0) r = pmin(r, f64At(gm, dom) + xNvlink);
+    const numaGroup = capDomains + host * capNumaPerHost + i32At(base(REGION_NUMA), d);
+    r = pmin(r, f64At(gm, numaGroup) + xPcie);
+    r = pmin(r, f64At(gm, capDomains + capHosts * capNumaPerHost + host) + xCrossNuma);
+    r = r + step;
+    // Prefill on d itself (prefillEligible(d); d is healthy): no transfer.
+    self = (i32At(base(REGION_ROLE), d) & ROLE_PREFILL) != 0 && q <= queueLimit ? local : Infinity;
+    remote = pmin(r, self);
+  }
+  let ttft: f64;
+  if (always) {
+    ttft = anyPrefill ? remote : (ttftIfNoPrefill != 0 ? local : Infinity);
+  } else {
+    ttft = pmin(local, remote);
+  }
+  if (view) {
+    viewStep = step;
+    viewLocal = local;
+    viewSelf = self;
+    viewRemote = remote;
+    viewTtft = ttft;
+  }
+  return ttft + output * step + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
+}
+
 /**
  * Scores the first `count` endpoints of the list at `members` into cost[] (Infinity when
- * ineligible) and returns the least cost. With `only >= 0`, scores just that endpoint and
- * leaves its parts in the view globals instead.
+ * ineligible) and returns the least cost. Call prepareDecode first.
  */
-export function scoreDecodePool(
-  members: usize,
-  count: i32,
-  reqKv: f64,
-  minAll: f64,
-  now: f64,
-  only: i32,
-): f64 {
-  const cfg = base(REGION_CONFIG);
-  const gm = base(REGION_GROUP_MIN);
+export function scoreDecodePool(members: usize, count: i32): f64 {
   const cost = base(REGION_COST);
-  const healthy = base(REGION_HEALTHY);
-  const role = base(REGION_ROLE);
-  const activeKv = base(REGION_ACTIVE_KV);
-  const kvCapacity = base(REGION_KV_CAPACITY);
-  const hostKvFree = base(REGION_HOST_KV_FREE);
-  const decodeBase = base(REGION_DECODE_BASE_MS);
-  const decodePerBlock = base(REGION_DECODE_MS_PER_BLOCK);
-  const slab = base(REGION_SLAB_MS_PER_BLOCK);
-  const tpotObs = base(REGION_TPOT_OBS);
-  const tpotObsAt = base(REGION_TPOT_OBS_AT);
-  const ttftObs = base(REGION_TTFT_OBS);
-  const ttftObsAt = base(REGION_TTFT_OBS_AT);
-  const queued = base(REGION_QUEUED_PREFILL);
-  const msPerToken = base(REGION_PREFILL_MS_PER_TOKEN);
-  const matched = base(REGION_MATCHED);
-  const domainCol = base(REGION_DOMAIN);
-  const hostCol = base(REGION_HOST);
-  const numaCol = base(REGION_NUMA);
-  const costPerHour = base(REGION_COST_PER_HOUR);
-  const request = base(REGION_REQUEST);
-  const prompt = f64At(request, REQ_PROMPT_TOKENS);
-  const output = f64At(request, REQ_OUTPUT_TOKENS);
-  const mode = <i32>f64At(cfg, CFG_DISAGGREGATION);
-  const limitFrac = f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT);
-  const blockTokens = f64At(cfg, CFG_PREFIX_BLOCK_TOKENS);
-  const ttftWeight = f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT);
-  const tpotWeight = f64At(cfg, CFG_TPOT_OBSERVED_WEIGHT);
-  const maxAge = f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS);
-  const localMax = f64At(cfg, CFG_LOCAL_PREFILL_MAX_TOKENS);
-  const queueLimit = f64At(cfg, CFG_PREFILL_QUEUE_LIMIT_TOKENS);
-  const spillover = f64At(cfg, CFG_ALLOW_SPILLOVER) != 0;
-  const costWeight = f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR);
-  const anyPrefill = minAll < Infinity;
-  const xNvlink = transferMs(LINKCLASS_NVLINK, prompt);
-  const xPcie = transferMs(LINKCLASS_PCIE, prompt);
-  const xCrossNuma = transferMs(LINKCLASS_CROSS_NUMA, prompt);
-  const xNetwork = minAll + transferMs(LINKCLASS_NETWORK, prompt);
-  const domains = capDomains;
-  const numaPerHost = capNumaPerHost;
-  const hostBase = domains + capHosts * numaPerHost;
-  const end = only >= 0 ? 1 : count;
   let best = Infinity;
-  for (let j = 0; j < end; j++) {
-    const d = only >= 0 ? only : i32At(members, j);
-    if (only < 0 && (i32At(healthy, d) == 0 || (i32At(role, d) & ROLE_DECODE) == 0)) {
+  for (let j = 0; j < count; j++) {
+    const d = i32At(members, j);
+    if (i32At(base(REGION_HEALTHY), d) == 0) {
       setF64(cost, d, Infinity);
       continue;
     }
-    const kvNew = f64At(activeKv, d) + reqKv;
-    const kvLimit = f64At(kvCapacity, d) * limitFrac;
-    if (only < 0 && !(kvNew <= kvLimit + f64At(hostKvFree, d))) {
+    const kvNew = f64At(base(REGION_ACTIVE_KV), d) + reqKv;
+    const kvLimit = f64At(base(REGION_KV_CAPACITY), d) * limitFrac;
+    if (!(kvNew <= kvLimit + f64At(base(REGION_HOST_KV_FREE), d))) {
       setF64(cost, d, Infinity);
       continue;
     }
-    const tpot = f64At(tpotObs, d);
-    const tpotFloor = tpot > 0 && now - f64At(tpotObsAt, d) <= maxAge ? tpot * tpotWeight : 0;
-    const step = pmax(f64At(decodeBase, d) + f64At(decodePerBlock, d) * kvNew, tpotFloor) +
-      pmax(0, kvNew - kvLimit) * f64At(slab, d);
-    const u = pmax(0, prompt - <f64>i32At(matched, d) * blockTokens);
-    const ttftSeen = f64At(ttftObs, d);
-    const ttftFloor = ttftSeen > 0 && now - f64At(ttftObsAt, d) <= maxAge ? ttftSeen * ttftWeight : 0;
-    const local = pmax((f64At(queued, d) + u) * f64At(msPerToken, d), ttftFloor);
-    const considerRemote = mode == DISAGGREGATION_ALWAYS
-      ? anyPrefill
-      : mode == DISAGGREGATION_CONDITIONAL && anyPrefill && u >= localMax;
-    let remote = Infinity;
-    let self = Infinity; // only read when remote is considered
-    if (considerRemote) {
-      const host = i32At(hostCol, d);
-      let r = xNetwork;
-      const dom = i32At(domainCol, d);
-      if (dom >= 0) r = pmin(r, f64At(gm, dom) + xNvlink);
-      r = pmin(r, f64At(gm, domains + host * numaPerHost + i32At(numaCol, d)) + xPcie);
-      r = pmin(r, f64At(gm, hostBase + host) + xCrossNuma);
-      r = r + step;
-      // Prefill on d itself (prefillEligible(d); d is healthy): no transfer.
-      self = (i32At(role, d) & ROLE_PREFILL) != 0 && f64At(queued, d) <= queueLimit
-        ? local
-        : Infinity;
-      remote = pmin(r, self);
-    }
-    let ttft: f64;
-    if (mode == DISAGGREGATION_ALWAYS) {
-      ttft = anyPrefill ? remote : (spillover ? local : Infinity);
-    } else {
-      ttft = pmin(local, remote);
-    }
-    if (only >= 0) {
-      viewStep = step;
-      viewLocal = local;
-      viewSelf = self;
-      viewRemote = remote;
-      viewTtft = ttft;
-    } else {
-      const c = ttft + output * step + f64At(costPerHour, d) * costWeight;
-      setF64(cost, d, c);
-      if (c < best) best = c;
-    }
+    const c = scoreOne(d, kvNew, kvLimit, false);
+    setF64(cost, d, c);
+    if (c < best) best = c;
   }
   return best;
+}
+
+/** Fills the view globals for decode endpoint d (eligible). Call prepareDecode first. */
+export function scoreDecodeView(d: i32): void {
+  const kvNew = f64At(base(REGION_ACTIVE_KV), d) + reqKv;
+  scoreOne(d, kvNew, f64At(base(REGION_KV_CAPACITY), d) * limitFrac, true);
 }

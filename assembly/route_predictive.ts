@@ -11,7 +11,9 @@ import {
   RES_TRANSFER_MS, RES_TTFT_MS, RES_UNCACHED_TOKENS, STATUS_NO_DECODE_CAPACITY,
   STATUS_NO_PREFILL_CAPACITY, STATUS_OK,
 } from "./abi";
-import { scoreDecodePool, viewLocal, viewRemote, viewSelf, viewStep } from "./decode_pool";
+import {
+  prepareDecode, scoreDecodePool, scoreDecodeView, viewLocal, viewRemote, viewSelf, viewStep,
+} from "./decode_pool";
 import {
   base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_COUNTERS,
   REGION_DECODE_POOL, REGION_DOMAIN, REGION_HOST, REGION_NUMA, REGION_PREFILL_POOL,
@@ -59,7 +61,8 @@ function decideWithGroups(now: f64, draw: u32, minAll: f64): i32 {
 
   const pool = base(REGION_DECODE_POOL);
   const count = i32At(base(REGION_COUNTERS), CTR_DECODE_POOL_COUNT);
-  const best = scoreDecodePool(pool, count, reqKv, minAll, now, -1);
+  prepareDecode(reqKv, minAll, now);
+  const best = scoreDecodePool(pool, count);
   const d = pickNearMinimum(pool, count, best, draw);
   setF64(res, RES_REQUEST_KV_BLOCKS, reqKv);
   if (d < 0) {
@@ -68,7 +71,7 @@ function decideWithGroups(now: f64, draw: u32, minAll: f64): i32 {
     return writeFailure(noPrefill ? STATUS_NO_PREFILL_CAPACITY : STATUS_NO_DECODE_CAPACITY);
   }
 
-  scoreDecodePool(pool, count, reqKv, minAll, now, d);
+  scoreDecodeView(d);
   const useRemote = mode == DISAGGREGATION_ALWAYS ? minAll < Infinity : viewRemote < viewLocal;
   let p = d;
   let ttft = viewLocal;
