@@ -56,7 +56,8 @@ export const CFG_MIGRATION_WINDOW_MS: i32 = 23;
 export const CFG_MIGRATION_GAP_MS: i32 = 24;
 export const CFG_MIGRATION_OVERHEAD_MS: i32 = 25;
 export const CFG_MIGRATION_MAX_MOVES: i32 = 26;
-export const CFG_COUNT: i32 = 27;
+export const CFG_CANDIDATE_SAMPLE: i32 = 27;
+export const CFG_COUNT: i32 = 28;
 
 export const REQ_PROMPT_TOKENS: i32 = 0;
 export const REQ_OUTPUT_TOKENS: i32 = 1;
@@ -108,3 +109,4 @@ export const CAP_MIGRATION_BUDGET: i32 = 9;
 export const CAP_COUNT: i32 = 10;
 
 export const PREFILL_DRAW_SALT: u32 = 0x9e3779b9;
+export const SAMPLE_STRIDE: u32 = 65537;

@@ -9,11 +9,13 @@ import {
   CFG_DISAGGREGATION, CFG_LOCAL_PREFILL_MAX_TOKENS, CFG_PREFILL_QUEUE_LIMIT_TOKENS,
   CFG_PREFIX_BLOCK_TOKENS, CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
   CFG_TTFT_OBSERVED_WEIGHT, DISAGGREGATION_ALWAYS, DISAGGREGATION_CONDITIONAL,
-  LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK, LINKCLASS_PCIE, REQ_OUTPUT_TOKENS,
+  CTR_DECODE_POOL_COUNT, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK, LINKCLASS_PCIE,
+  REQ_OUTPUT_TOKENS,
   REQ_PROMPT_TOKENS, ROLE_DECODE, ROLE_PREFILL,
 } from "./abi";
 import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_CONFIG, REGION_COST,
+  REGION_COUNTERS, REGION_DECODE_POOL, REGION_DECODE_SAMPLE,
   REGION_COST_PER_HOUR, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK, REGION_DOMAIN,
   REGION_GROUP_MIN, REGION_HEALTHY, REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY,
   REGION_MATCHED, REGION_NUMA, REGION_PREFILL_MS_PER_TOKEN, REGION_QUEUED_PREFILL,
@@ -22,6 +24,7 @@ import {
 } from "./layout";
 import { f64At, i32At, setF64 } from "./mem";
 import { pmax, pmin, transferMs } from "./model";
+import { sampleMembers } from "./sample";
 
 // Per-decision values, set by prepareDecode.
 let reqKv: f64 = 0;
@@ -128,11 +131,35 @@ export let viewTtft: f64 = 0;
   return ttft + output * step + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
 }
 
+// The decode stage's members (AssemblyScript has no cheap tuples): set by scoreDecodeStage.
+export let decodeMembers: usize = 0;
+export let decodeCount: i32 = 0;
+
 /**
- * Scores the first `count` endpoints of the list at `members` into cost[] (Infinity when
- * ineligible) and returns the least cost. Call prepareDecode first.
+ * The decode stage's pass over its members (the pool, or its sample under candidateSample):
+ * cost[d] for each; returns the least. A sample with no eligible endpoint falls back to the
+ * whole pool. Call prepareDecode first.
  */
-export function scoreDecodePool(members: usize, count: i32): f64 {
+export function scoreDecodeStage(draw: u32, touchedCount: i32): f64 {
+  const pool = base(REGION_DECODE_POOL);
+  const poolCount = i32At(base(REGION_COUNTERS), CTR_DECODE_POOL_COUNT);
+  const sample = base(REGION_DECODE_SAMPLE);
+  const sampled = sampleMembers(pool, poolCount, ROLE_DECODE, draw, touchedCount, sample);
+  if (sampled >= 0) {
+    const best = scoreMembers(sample, sampled);
+    if (best < Infinity) {
+      decodeMembers = sample;
+      decodeCount = sampled;
+      return best;
+    }
+  }
+  decodeMembers = pool;
+  decodeCount = poolCount;
+  return scoreMembers(pool, poolCount);
+}
+
+/** Scores the first `count` endpoints of the list at `members`; returns the least cost. */
+function scoreMembers(members: usize, count: i32): f64 {
   const cost = base(REGION_COST);
   let best = Infinity;
   for (let j = 0; j < count; j++) {

@@ -17,6 +17,7 @@ import {
   CAP_PREFIX_TABLE,
   CAP_REQUEST_BLOCKS,
   CAP_SEQUENCES,
+  CFG_CANDIDATE_SAMPLE,
   CFG_COUNT,
   CFG_POLICY,
   CTR_DECODE_POOL_COUNT,
@@ -210,5 +211,7 @@ export function validateState(): i32 {
     const v = f64At(cfg, i);
     if (!(v >= 0 && v < Infinity)) return STATUS_BAD_STATE;
   }
+  const sample = f64At(cfg, CFG_CANDIDATE_SAMPLE);
+  if (sample != Math.floor(sample)) return STATUS_BAD_STATE;
   return STATUS_OK;
 }

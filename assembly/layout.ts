@@ -48,7 +48,9 @@ export const REGION_GROUP_MIN: i32 = 39;
 export const REGION_GROUP_TOUCHED: i32 = 40;
 export const REGION_PREFILL_POOL: i32 = 41;
 export const REGION_DECODE_POOL: i32 = 42;
-export const REGION_COUNT: i32 = 43;
+export const REGION_PREFILL_SAMPLE: i32 = 43;
+export const REGION_DECODE_SAMPLE: i32 = 44;
+export const REGION_COUNT: i32 = 45;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -93,6 +95,8 @@ function elementSize(id: i32): usize {
     case REGION_GROUP_TOUCHED:
     case REGION_PREFILL_POOL:
     case REGION_DECODE_POOL:
+    case REGION_PREFILL_SAMPLE:
+    case REGION_DECODE_SAMPLE:
       return 4;
     default:
       return 8;
@@ -187,6 +191,10 @@ export function regionLength(id: i32): i32 {
     case REGION_PREFILL_POOL:
       return capEndpoints;
     case REGION_DECODE_POOL:
+      return capEndpoints;
+    case REGION_PREFILL_SAMPLE:
+      return capEndpoints;
+    case REGION_DECODE_SAMPLE:
       return capEndpoints;
     default:
       return -1;

@@ -3,16 +3,19 @@
 
 import {
   CFG_PREFILL_QUEUE_LIMIT_TOKENS, CFG_PREFIX_BLOCK_TOKENS, CFG_TELEMETRY_MAX_AGE_MS,
-  CFG_TTFT_OBSERVED_WEIGHT, LINKCLASS_NETWORK, LINKCLASS_NVLINK, ROLE_PREFILL,
+  CFG_TTFT_OBSERVED_WEIGHT, CTR_PREFILL_POOL_COUNT, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
+  ROLE_PREFILL,
 } from "./abi";
 import {
-  base, capDomains, capHosts, capNumaPerHost, REGION_CONFIG, REGION_DOMAIN, REGION_GROUP_MIN,
+  base, capDomains, capHosts, capNumaPerHost, REGION_CONFIG, REGION_COUNTERS, REGION_DOMAIN,
+  REGION_GROUP_MIN, REGION_PREFILL_POOL, REGION_PREFILL_SAMPLE,
   REGION_GROUP_TOUCHED, REGION_HEALTHY, REGION_HOST, REGION_MATCHED, REGION_NUMA,
   REGION_PREFILL_MS_PER_TOKEN, REGION_PREFILL_TIME, REGION_QUEUED_PREFILL, REGION_ROLE,
   REGION_TTFT_OBS, REGION_TTFT_OBS_AT,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { pmax, pmin, transferMs } from "./model";
+import { sampleMembers } from "./sample";
 
 /**
  * Fills prefillTime[p] for the first `count` endpoints of the list at `members` (+Infinity
@@ -48,6 +51,32 @@ export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f
     if (t < minAll) minAll = t;
   }
   return minAll;
+}
+
+// The prefill stage's members (AssemblyScript has no cheap tuples): set by scorePrefillStage.
+export let prefillMembers: usize = 0;
+export let prefillCount: i32 = 0;
+
+/**
+ * The prefill stage's pass over its members (the pool, or its sample under candidateSample);
+ * returns the least t. A sample with no eligible endpoint falls back to the whole pool.
+ */
+export function scorePrefillStage(prompt: f64, now: f64, draw: u32, touchedCount: i32): f64 {
+  const pool = base(REGION_PREFILL_POOL);
+  const poolCount = i32At(base(REGION_COUNTERS), CTR_PREFILL_POOL_COUNT);
+  const sample = base(REGION_PREFILL_SAMPLE);
+  const sampled = sampleMembers(pool, poolCount, ROLE_PREFILL, draw, touchedCount, sample);
+  if (sampled >= 0) {
+    const minAll = scorePrefillPool(sample, sampled, prompt, now);
+    if (minAll < Infinity) {
+      prefillMembers = sample;
+      prefillCount = sampled;
+      return minAll;
+    }
+  }
+  prefillMembers = pool;
+  prefillCount = poolCount;
+  return scorePrefillPool(pool, poolCount, prompt, now);
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DISAGGREGATION, CFG_KV_BLOCK_TOKENS,
-  CFG_LOCAL_PREFILL_MAX_TOKENS, CTR_DECODE_POOL_COUNT, CTR_PREFILL_POOL_COUNT, DISAGGREGATION_ALWAYS,
+  CFG_LOCAL_PREFILL_MAX_TOKENS, DISAGGREGATION_ALWAYS,
   DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
   LINKCLASS_PCIE, PREFILL_DRAW_SALT, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, RES_COST_MS,
   RES_DECODE, RES_DISAGGREGATED, RES_PREFILL, RES_REQUEST_KV_BLOCKS, RES_STATUS, RES_TPOT_MS,
@@ -12,23 +12,25 @@ import {
   STATUS_NO_PREFILL_CAPACITY, STATUS_OK,
 } from "./abi";
 import {
-  prepareDecode, scoreDecodePool, scoreDecodeView, viewLocal, viewRemote, viewSelf, viewStep,
+  decodeCount, decodeMembers, prepareDecode, scoreDecodeStage, scoreDecodeView, viewLocal,
+  viewRemote, viewSelf, viewStep,
 } from "./decode_pool";
 import {
-  base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_COUNTERS,
-  REGION_DECODE_POOL, REGION_DOMAIN, REGION_HOST, REGION_NUMA, REGION_PREFILL_POOL,
-  REGION_PREFILL_TIME, REGION_REQUEST, REGION_RESULT,
+  base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_DOMAIN, REGION_HOST,
+  REGION_NUMA, REGION_PREFILL_TIME, REGION_REQUEST, REGION_RESULT,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { mix32 } from "./mix";
 import { linkClass, transferMs, uncachedTokens } from "./model";
 import { pickNearMinimum, tieThreshold } from "./pick";
-import { clearGroups, scoreGroups, scorePrefillPool } from "./prefill_pool";
+import {
+  clearGroups, prefillCount, prefillMembers, scoreGroups, scorePrefillStage,
+} from "./prefill_pool";
 import { clearMatches, matchPrefix } from "./prefix_match";
 
 export function routePredictive(now: f64, draw: u32): i32 {
   const touchedCount = matchPrefix();
-  const status = decide(now, draw);
+  const status = decide(now, draw, touchedCount);
   clearMatches(touchedCount);
   return status;
 }
@@ -40,18 +42,19 @@ function needsPrefillPool(prompt: f64): bool {
     (mode == DISAGGREGATION_CONDITIONAL && prompt >= f64At(cfg, CFG_LOCAL_PREFILL_MAX_TOKENS));
 }
 
-function decide(now: f64, draw: u32): i32 {
+function decide(now: f64, draw: u32, touchedCount: i32): i32 {
   const prompt = f64At(base(REGION_REQUEST), REQ_PROMPT_TOKENS);
-  const pool = base(REGION_PREFILL_POOL);
-  const count = i32At(base(REGION_COUNTERS), CTR_PREFILL_POOL_COUNT);
-  const minAll = needsPrefillPool(prompt) ? scorePrefillPool(pool, count, prompt, now) : Infinity;
-  const groups = minAll < Infinity ? scoreGroups(pool, count, prompt, minAll) : 0;
-  const status = decideWithGroups(now, draw, minAll);
+  const prefillDraw = mix32(draw ^ PREFILL_DRAW_SALT);
+  const minAll = needsPrefillPool(prompt)
+    ? scorePrefillStage(prompt, now, prefillDraw, touchedCount)
+    : Infinity;
+  const groups = minAll < Infinity ? scoreGroups(prefillMembers, prefillCount, prompt, minAll) : 0;
+  const status = decideWithGroups(now, draw, touchedCount, minAll);
   clearGroups(groups);
   return status;
 }
 
-function decideWithGroups(now: f64, draw: u32, minAll: f64): i32 {
+function decideWithGroups(now: f64, draw: u32, touchedCount: i32, minAll: f64): i32 {
   const cfg = base(REGION_CONFIG);
   const res = base(REGION_RESULT);
   const prompt = f64At(base(REGION_REQUEST), REQ_PROMPT_TOKENS);
@@ -59,11 +62,9 @@ function decideWithGroups(now: f64, draw: u32, minAll: f64): i32 {
   const mode = <i32>f64At(cfg, CFG_DISAGGREGATION);
   const reqKv = Math.ceil((prompt + output) / f64At(cfg, CFG_KV_BLOCK_TOKENS));
 
-  const pool = base(REGION_DECODE_POOL);
-  const count = i32At(base(REGION_COUNTERS), CTR_DECODE_POOL_COUNT);
   prepareDecode(reqKv, minAll, now);
-  const best = scoreDecodePool(pool, count);
-  const d = pickNearMinimum(pool, count, best, draw);
+  const best = scoreDecodeStage(draw, touchedCount);
+  const d = pickNearMinimum(decodeMembers, decodeCount, best, draw);
   setF64(res, RES_REQUEST_KV_BLOCKS, reqKv);
   if (d < 0) {
     const noPrefill = mode == DISAGGREGATION_ALWAYS && !(minAll < Infinity) &&
@@ -99,15 +100,15 @@ function decideWithGroups(now: f64, draw: u32, minAll: f64): i32 {
 }
 
 /**
- * Lists the near-minimum prefill endpoints for decode endpoint d (the prefill pool, then d
- * itself) and picks one. Their minimum is remote(d), exact; p with t[p] above the threshold
+ * Lists the near-minimum prefill endpoints for decode endpoint d (the prefill stage's
+ * members, then d itself) and picks one. Their minimum is remote(d), exact; p with t[p] above the threshold
  * is skipped unpriced.
  */
 function pickPrefill(d: i32, prompt: f64, draw: u32): i32 {
   const candidates = base(REGION_CANDIDATES);
   const prefillTime = base(REGION_PREFILL_TIME);
-  const pool = base(REGION_PREFILL_POOL);
-  const count = i32At(base(REGION_COUNTERS), CTR_PREFILL_POOL_COUNT);
+  const pool = prefillMembers;
+  const count = prefillCount;
   const domainCol = base(REGION_DOMAIN);
   const hostCol = base(REGION_HOST);
   const numaCol = base(REGION_NUMA);

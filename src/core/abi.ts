@@ -60,7 +60,8 @@ export const Cfg = {
   MIGRATION_GAP_MS: 24,
   MIGRATION_OVERHEAD_MS: 25,
   MIGRATION_MAX_MOVES: 26,
-  COUNT: 27,
+  CANDIDATE_SAMPLE: 27,
+  COUNT: 28,
 } as const;
 
 /** Slots of the f64 request region. Block ids go in the separate u32 region. */
@@ -198,6 +199,8 @@ export const REGIONS = [
   { name: "groupTouched", type: "i32", length: (c) => groupSlots(c) },
   { name: "prefillPool", type: "i32", length: (c) => c.endpoints },
   { name: "decodePool", type: "i32", length: (c) => c.endpoints },
+  { name: "prefillSample", type: "i32", length: (c) => c.endpoints },
+  { name: "decodeSample", type: "i32", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;
@@ -218,6 +221,13 @@ export const REGION_COUNT = REGIONS.length;
  * draw from the host's draw, so one host draw serves both stages.
  */
 export const PREFILL_DRAW_SALT = 0x9e3779b9;
+
+/**
+ * Candidate sampling walks a pool of m endpoints with stride SAMPLE_STRIDE mod m: a prime
+ * above the largest endpoint capacity (16384), so coprime with every m and the k sampled
+ * positions are distinct.
+ */
+export const SAMPLE_STRIDE = 65537;
 
 /** murmur3 fmix32: the only hashing in the spec (prefix-table slots, derived draws). */
 export function mix32(x: number): number {

@@ -2,10 +2,11 @@
  * The decode stage's per-endpoint score (docs/POLICY.md, "Routing", step 2), TS reference:
  * decode step, local and remote TTFT, and the request's predicted latency on d.
  */
-import { Cfg, Disaggregation, Req, Role } from "../abi.ts";
+import { Cfg, Ctr, Disaggregation, Req, Role } from "../abi.ts";
 import type { CoreState } from "../state.ts";
 import { fitsKv, pmin, prefillTimeMs, stepTimeMs, uncachedTokens } from "./model.ts";
 import { prefillEligible, remoteTtft } from "./prefill_pool.ts";
+import { type Members, sampleMembers } from "./sample.ts";
 
 export function decodeEligible(s: CoreState, e: number, reqKv: number): boolean {
   return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0 && fitsKv(s, e, reqKv);
@@ -58,4 +59,67 @@ export function scoreDecode(
 export function decodeCost(s: CoreState, d: number, view: DecodeView): number {
   const output = s.request[Req.OUTPUT_TOKENS];
   return view.ttft + output * view.step + s.costPerHour[d] * s.config[Cfg.COST_MS_PER_DOLLAR_HOUR];
+}
+
+/**
+ * The decode stage's pass over its members (the decode pool, or its sample under
+ * `candidateSample`): cost[d] for each (+Infinity when ineligible); sets `members` and
+ * returns the least cost. A sample with no eligible endpoint falls back to the whole pool.
+ */
+export function scoreDecodeStage(
+  s: CoreState,
+  members: Members,
+  reqKv: number,
+  minAll: number,
+  now: number,
+  draw: number,
+  touchedCount: number,
+  view: DecodeView,
+): number {
+  const pool = s.decodePool;
+  const poolCount = s.counters[Ctr.DECODE_POOL_COUNT];
+  const sampled = sampleMembers(
+    s,
+    pool,
+    poolCount,
+    Role.DECODE,
+    draw,
+    touchedCount,
+    s.decodeSample,
+  );
+  if (sampled >= 0) {
+    const best = scoreMembers(s, s.decodeSample, sampled, reqKv, minAll, now, view);
+    if (best < Infinity) {
+      members.list = s.decodeSample;
+      members.count = sampled;
+      return best;
+    }
+  }
+  members.list = pool;
+  members.count = poolCount;
+  return scoreMembers(s, pool, poolCount, reqKv, minAll, now, view);
+}
+
+function scoreMembers(
+  s: CoreState,
+  list: Int32Array,
+  count: number,
+  reqKv: number,
+  minAll: number,
+  now: number,
+  view: DecodeView,
+): number {
+  let best = Infinity;
+  for (let j = 0; j < count; j++) {
+    const d = list[j];
+    if (!decodeEligible(s, d, reqKv)) {
+      s.cost[d] = Infinity;
+      continue;
+    }
+    scoreDecode(s, d, reqKv, minAll, now, view);
+    const cost = decodeCost(s, d, view);
+    s.cost[d] = cost;
+    if (cost < best) best = cost;
+  }
+  return best;
 }

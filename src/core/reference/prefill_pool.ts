@@ -3,9 +3,10 @@
  * predicted prefill time of every prefill endpoint and the group minima that make "best
  * remote prefill for decode endpoint d" an O(1) lookup.
  */
-import { Cfg, LinkClass, Role } from "../abi.ts";
+import { Cfg, Ctr, LinkClass, Role } from "../abi.ts";
 import type { CoreState } from "../state.ts";
 import { pmin, prefillTimeMs, transferMs, uncachedTokens } from "./model.ts";
+import { type Members, sampleMembers } from "./sample.ts";
 
 export function prefillEligible(s: CoreState, e: number): boolean {
   return s.healthy[e] !== 0 && (s.role[e] & Role.PREFILL) !== 0 &&
@@ -33,6 +34,43 @@ export function scorePrefillPool(
     if (t < minAll) minAll = t;
   }
   return minAll;
+}
+
+/**
+ * The prefill stage's pass over its members (the prefill pool, or its sample under
+ * `candidateSample`); sets `members` and returns the least t. A sample with no eligible
+ * endpoint falls back to the whole pool: sampling never turns capacity away.
+ */
+export function scorePrefillStage(
+  s: CoreState,
+  members: Members,
+  prompt: number,
+  now: number,
+  draw: number,
+  touchedCount: number,
+): number {
+  const pool = s.prefillPool;
+  const poolCount = s.counters[Ctr.PREFILL_POOL_COUNT];
+  const sampled = sampleMembers(
+    s,
+    pool,
+    poolCount,
+    Role.PREFILL,
+    draw,
+    touchedCount,
+    s.prefillSample,
+  );
+  if (sampled >= 0) {
+    const minAll = scorePrefillPool(s, s.prefillSample, sampled, prompt, now);
+    if (minAll < Infinity) {
+      members.list = s.prefillSample;
+      members.count = sampled;
+      return minAll;
+    }
+  }
+  members.list = pool;
+  members.count = poolCount;
+  return scorePrefillPool(s, pool, poolCount, prompt, now);
 }
 
 /** Slot of e's (host, NUMA node) group and of its host group in `groupMin`. */

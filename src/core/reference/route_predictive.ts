@@ -6,17 +6,18 @@
  * on d and the best remote prefill endpoint plus the KV transfer to d. Then, if remote won,
  * the prefill endpoint is picked for the chosen d. All scores are in ms.
  */
-import { Cfg, Ctr, Disaggregation, mix32, PREFILL_DRAW_SALT, Req, Res, Status } from "../abi.ts";
+import { Cfg, Disaggregation, mix32, PREFILL_DRAW_SALT, Req, Res, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { decodeCost, decodeEligible, type DecodeView, scoreDecode } from "./decode_pool.ts";
+import { type DecodeView, scoreDecode, scoreDecodeStage } from "./decode_pool.ts";
 import { linkClass, transferMs, uncachedTokens } from "./model.ts";
 import { pickNearMinimum, tieThreshold } from "./pick.ts";
-import { clearGroups, scoreGroups, scorePrefillPool } from "./prefill_pool.ts";
+import { clearGroups, scoreGroups, scorePrefillStage } from "./prefill_pool.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
+import type { Members } from "./sample.ts";
 
 export function routePredictive(s: CoreState, now: number, draw: number): number {
   const touchedCount = matchPrefix(s);
-  const status = decide(s, now, draw);
+  const status = decide(s, now, draw, touchedCount);
   clearMatches(s, touchedCount);
   return status;
 }
@@ -31,21 +32,29 @@ function needsPrefillPool(cfg: Float64Array, prompt: number): boolean {
     (mode === Disaggregation.CONDITIONAL && prompt >= cfg[Cfg.LOCAL_PREFILL_MAX_TOKENS]);
 }
 
-function decide(s: CoreState, now: number, draw: number): number {
-  const cfg = s.config;
+function decide(s: CoreState, now: number, draw: number, touchedCount: number): number {
   const prompt = s.request[Req.PROMPT_TOKENS];
-  const pool = s.prefillPool;
-  const count = s.counters[Ctr.PREFILL_POOL_COUNT];
-  const minAll = needsPrefillPool(cfg, prompt)
-    ? scorePrefillPool(s, pool, count, prompt, now)
+  const prefillDraw = mix32(draw ^ PREFILL_DRAW_SALT);
+  const prefill: Members = { list: s.prefillPool, count: 0 };
+  const minAll = needsPrefillPool(s.config, prompt)
+    ? scorePrefillStage(s, prefill, prompt, now, prefillDraw, touchedCount)
     : Infinity;
-  const groups = minAll < Infinity ? scoreGroups(s, pool, count, prompt, minAll) : 0;
-  const status = decideWithGroups(s, now, draw, minAll);
+  const groups = minAll < Infinity
+    ? scoreGroups(s, prefill.list, prefill.count, prompt, minAll)
+    : 0;
+  const status = decideWithGroups(s, now, draw, touchedCount, minAll, prefill);
   clearGroups(s, groups);
   return status;
 }
 
-function decideWithGroups(s: CoreState, now: number, draw: number, minAll: number): number {
+function decideWithGroups(
+  s: CoreState,
+  now: number,
+  draw: number,
+  touchedCount: number,
+  minAll: number,
+  prefill: Members,
+): number {
   const cfg = s.config;
   const res = s.result;
   const prompt = s.request[Req.PROMPT_TOKENS];
@@ -54,21 +63,9 @@ function decideWithGroups(s: CoreState, now: number, draw: number, minAll: numbe
   const reqKv = Math.ceil((prompt + output) / cfg[Cfg.KV_BLOCK_TOKENS]);
   const view: DecodeView = { step: 0, local: 0, self: 0, remote: 0, ttft: 0 };
 
-  const pool = s.decodePool;
-  const count = s.counters[Ctr.DECODE_POOL_COUNT];
-  let best = Infinity;
-  for (let j = 0; j < count; j++) {
-    const d = pool[j];
-    if (!decodeEligible(s, d, reqKv)) {
-      s.cost[d] = Infinity;
-      continue;
-    }
-    scoreDecode(s, d, reqKv, minAll, now, view);
-    const cost = decodeCost(s, d, view);
-    s.cost[d] = cost;
-    if (cost < best) best = cost;
-  }
-  const d = pickNearMinimum(s.cost, pool, count, s.candidates, cfg, best, draw);
+  const decode: Members = { list: s.decodePool, count: 0 };
+  const best = scoreDecodeStage(s, decode, reqKv, minAll, now, draw, touchedCount, view);
+  const d = pickNearMinimum(s.cost, decode.list, decode.count, s.candidates, cfg, best, draw);
   res[Res.REQUEST_KV_BLOCKS] = reqKv;
   if (d < 0) {
     const noPrefill = mode === Disaggregation.ALWAYS && !(minAll < Infinity) &&
@@ -82,7 +79,7 @@ function decideWithGroups(s: CoreState, now: number, draw: number, minAll: numbe
   let ttft = view.local;
   let transfer = 0;
   if (useRemote) {
-    p = pickPrefill(s, d, view, mix32(draw ^ PREFILL_DRAW_SALT));
+    p = pickPrefill(s, prefill, d, view, mix32(draw ^ PREFILL_DRAW_SALT));
     transfer = transferMs(cfg, linkClass(s, p, d), prompt);
     ttft = p === d ? view.self : s.prefillTime[p] + transfer + view.step;
   }
@@ -101,18 +98,22 @@ function decideWithGroups(s: CoreState, now: number, draw: number, minAll: numbe
 
 /**
  * Picks p for decode endpoint d among the near-minimum of t[p] + transfer(p, d) + step(d) over
- * the prefill pool, and self(d) for d itself, listed last. Their minimum is remote(d), exact
- * thanks to the group minima, so one pass lists the candidates; p with t[p] above the
- * threshold is skipped unpriced, since no cost is below its t[p].
+ * the prefill stage's members, and self(d) for d itself, listed last. Their minimum is
+ * remote(d), exact thanks to the group minima, so one pass lists the candidates; p with t[p]
+ * above the threshold is skipped unpriced, since no cost is below its t[p].
  */
-function pickPrefill(s: CoreState, d: number, view: DecodeView, draw: number): number {
+function pickPrefill(
+  s: CoreState,
+  prefill: Members,
+  d: number,
+  view: DecodeView,
+  draw: number,
+): number {
   const prompt = s.request[Req.PROMPT_TOKENS];
   const threshold = tieThreshold(s.config, view.remote);
-  const pool = s.prefillPool;
-  const count = s.counters[Ctr.PREFILL_POOL_COUNT];
   let ties = 0;
-  for (let j = 0; j < count; j++) {
-    const e = pool[j];
+  for (let j = 0; j < prefill.count; j++) {
+    const e = prefill.list[j];
     const t = s.prefillTime[e];
     if (e === d || !(t <= threshold)) continue;
     const cost = t + transferMs(s.config, linkClass(s, e, d), prompt) + view.step;
