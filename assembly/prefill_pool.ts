@@ -10,7 +10,7 @@ import {
   base, capDomains, capHosts, capNumaPerHost, REGION_CONFIG, REGION_COUNTERS, REGION_DOMAIN,
   REGION_GROUP_MIN, REGION_PREFILL_POOL, REGION_PREFILL_SAMPLE,
   REGION_GROUP_TOUCHED, REGION_HEALTHY, REGION_HOST, REGION_MATCHED, REGION_NUMA,
-  REGION_PREFILL_MS_PER_TOKEN, REGION_PREFILL_TIME, REGION_QUEUED_PREFILL, REGION_ROLE,
+  REGION_PREFILL_MS_PER_TOKEN, REGION_PREFILL_TIME, REGION_QUEUED_PREFILL,
   REGION_TTFT_OBS, REGION_TTFT_OBS_AT,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
@@ -24,7 +24,6 @@ import { sampleMembers } from "./sample";
 export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
   const healthy = base(REGION_HEALTHY);
-  const role = base(REGION_ROLE);
   const queued = base(REGION_QUEUED_PREFILL);
   const msPerToken = base(REGION_PREFILL_MS_PER_TOKEN);
   const matched = base(REGION_MATCHED);
@@ -39,7 +38,8 @@ export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f
   for (let j = 0; j < count; j++) {
     const e = i32At(members, j);
     const q = f64At(queued, e);
-    if (i32At(healthy, e) == 0 || (i32At(role, e) & ROLE_PREFILL) == 0 || !(q <= queueLimit)) {
+    // prefillEligible(e); members are prefill-pool endpoints, so the role needs no check.
+    if (i32At(healthy, e) == 0 || !(q <= queueLimit)) {
       setF64(prefillTime, e, Infinity);
       continue;
     }
