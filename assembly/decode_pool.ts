@@ -24,6 +24,7 @@ import {
 } from "./layout";
 import { f64At, i32At, setF64 } from "./mem";
 import { pmax, pmin, transferMs } from "./model";
+import { tieThreshold } from "./pick";
 import { sampleMembers } from "./sample";
 
 // Per-decision values, set by prepareDecode.
@@ -162,6 +163,7 @@ export function scoreDecodeStage(draw: u32, touchedCount: i32): f64 {
 function scoreMembers(members: usize, count: i32): f64 {
   const cost = base(REGION_COST);
   let best = Infinity;
+  let threshold = Infinity;
   for (let j = 0; j < count; j++) {
     const d = i32At(members, j);
     if (i32At(base(REGION_HEALTHY), d) == 0) {
@@ -174,9 +176,21 @@ function scoreMembers(members: usize, count: i32): f64 {
       setF64(cost, d, Infinity);
       continue;
     }
+    // decodeLowerBound (reference): no cost of d is below it; an endpoint whose bound is above
+    // the tie threshold of the best so far cannot tie.
+    const model = f64At(base(REGION_DECODE_BASE_MS), d) +
+      f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew;
+    const bound = output * model + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
+    if (bound > threshold) {
+      setF64(cost, d, Infinity);
+      continue;
+    }
     const c = scoreOne(d, kvNew, kvLimit, false);
     setF64(cost, d, c);
-    if (c < best) best = c;
+    if (c < best) {
+      best = c;
+      threshold = tieThreshold(c);
+    }
   }
   return best;
 }

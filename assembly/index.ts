@@ -3,7 +3,8 @@
 //
 // Host protocol: call `init` once with the capacities, build views over `memory` at
 // `regionOffset(id)` / `regionLength(id)`, write the config, endpoint state and request
-// regions in place, then call `route` / `planMigrations` and read the result regions.
+// regions in place (then `rebuildPools` if roles changed), then call `route` /
+// `planMigrations` and read the result regions.
 
 import {
   ABI_VERSION,

@@ -5,6 +5,7 @@
 import { Cfg, Ctr, Disaggregation, Req, Role } from "../abi.ts";
 import type { CoreState } from "../state.ts";
 import { fitsKv, pmin, prefillTimeMs, stepTimeMs, uncachedTokens } from "./model.ts";
+import { tieThreshold } from "./pick.ts";
 import { prefillEligible, remoteTtft } from "./prefill_pool.ts";
 import { type Members, sampleMembers } from "./sample.ts";
 
@@ -110,16 +111,31 @@ function scoreMembers(
   view: DecodeView,
 ): number {
   let best = Infinity;
+  let threshold = Infinity;
   for (let j = 0; j < count; j++) {
     const d = list[j];
-    if (!decodeEligible(s, d, reqKv)) {
+    // An endpoint whose bound is above the tie threshold of the best so far cannot tie.
+    if (!decodeEligible(s, d, reqKv) || decodeLowerBound(s, d, reqKv) > threshold) {
       s.cost[d] = Infinity;
       continue;
     }
     scoreDecode(s, d, reqKv, minAll, now, view);
     const cost = decodeCost(s, d, view);
     s.cost[d] = cost;
-    if (cost < best) best = cost;
+    if (cost < best) {
+      best = cost;
+      threshold = tieThreshold(s.config, best);
+    }
   }
   return best;
+}
+
+/**
+ * No cost of d is below this: ttft >= 0 and step(d) >= its model term, base + perBlock * kv
+ * (IEEE rounding is monotone, so the bound holds in floating point too).
+ */
+export function decodeLowerBound(s: CoreState, d: number, reqKv: number): number {
+  const output = s.request[Req.OUTPUT_TOKENS];
+  const model = s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * (s.activeKv[d] + reqKv);
+  return output * model + s.costPerHour[d] * s.config[Cfg.COST_MS_PER_DOLLAR_HOUR];
 }
