@@ -3,7 +3,8 @@
  * the baseline; `wasm (wrapper)` is the full ScoringCore.route (validation, request write,
  * decision, result object); `wasm (raw ABI)` is the decision plus the call boundary only, as
  * an embedder that writes the request in place would pay; `sampled k=…` is the raw ABI with
- * candidate sampling (only where a pool holds more than k endpoints, else it is exhaustive).
+ * candidate sampling (only where a pool holds more than k endpoints, else it is exhaustive);
+ * `cold prompt` is the raw ABI for the same request without its cached prefix blocks.
  * Reported as time per decision. `deno task bench:record` writes the JSON to artifacts/bench/.
  */
 import { createReferenceCore } from "../src/core/reference/mod.ts";
@@ -16,8 +17,15 @@ import { BENCH_REQUEST, loadBenchFleet } from "./_fleet.ts";
 
 const CONFIG = { disaggregation: "conditional" as const };
 
-/** The exported `route` of a core holding the bench fleet, with the request written once. */
-function rawRoute(n: number, config: PolicyConfigInput): (now: number, draw: number) => number {
+/**
+ * The exported `route` of a core holding the bench fleet, with the request written once
+ * (`cold`: without its prefix blocks, so no endpoint has a prefix hit).
+ */
+function rawRoute(
+  n: number,
+  config: PolicyConfigInput,
+  cold = false,
+): (now: number, draw: number) => number {
   const raw = instantiateCore(resolveCapacity({}));
   // The wrapper's writers fill the fleet; its decider is never called.
   const core = new ScoringCore(raw.state, {
@@ -28,7 +36,7 @@ function rawRoute(n: number, config: PolicyConfigInput): (now: number, draw: num
   loadBenchFleet(core, n);
   raw.state.request[Req.PROMPT_TOKENS] = BENCH_REQUEST.promptTokens;
   raw.state.request[Req.OUTPUT_TOKENS] = BENCH_REQUEST.outputTokens;
-  raw.state.request[Req.BLOCK_COUNT] = BENCH_REQUEST.prefixBlocks.length;
+  raw.state.request[Req.BLOCK_COUNT] = cold ? 0 : BENCH_REQUEST.prefixBlocks.length;
   raw.state.requestBlocks.set(BENCH_REQUEST.prefixBlocks);
   return raw.exports.route;
 }
@@ -74,6 +82,26 @@ for (const n of [16, 64, 256, 1024]) {
       group,
       fn: () => {
         sampled(0, nextDraw());
+      },
+    });
+  }
+  // A third of the fleet holds the bench prompt's prefix, and sampling keeps every hit: a
+  // prompt without cached blocks shows the decision without prefix matching and hits.
+  const cold = rawRoute(n, CONFIG, true);
+  Deno.bench({
+    name: `wasm (raw ABI, cold prompt) N=${n}`,
+    group,
+    fn: () => {
+      cold(0, nextDraw());
+    },
+  });
+  if (n / 2 > 16) {
+    const coldSampled = rawRoute(n, { ...CONFIG, candidateSample: 16 }, true);
+    Deno.bench({
+      name: `wasm (raw ABI, sampled k=16, cold prompt) N=${n}`,
+      group,
+      fn: () => {
+        coldSampled(0, nextDraw());
       },
     });
   }
