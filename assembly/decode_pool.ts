@@ -8,19 +8,18 @@ import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DECODE_KV_USAGE_LIMIT,
   CFG_DISAGGREGATION, CFG_LOCAL_PREFILL_MAX_TOKENS, CFG_PREFILL_QUEUE_LIMIT_TOKENS,
   CFG_PREFIX_BLOCK_TOKENS, CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
-  CFG_TTFT_OBSERVED_WEIGHT, DISAGGREGATION_ALWAYS, DISAGGREGATION_CONDITIONAL,
-  CTR_DECODE_POOL_COUNT, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK, LINKCLASS_PCIE,
-  REQ_OUTPUT_TOKENS,
-  REQ_PROMPT_TOKENS, ROLE_DECODE, ROLE_PREFILL,
+  CFG_TTFT_OBSERVED_WEIGHT, CTR_DECODE_POOL_COUNT, DISAGGREGATION_ALWAYS,
+  DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
+  LINKCLASS_PCIE, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, ROLE_DECODE, ROLE_PREFILL,
 } from "./abi";
 import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_CONFIG, REGION_COST,
-  REGION_COUNTERS, REGION_DECODE_POOL, REGION_DECODE_SAMPLE,
-  REGION_COST_PER_HOUR, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK, REGION_DOMAIN,
-  REGION_GROUP_MIN, REGION_HEALTHY, REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY,
-  REGION_MATCHED, REGION_NUMA, REGION_PREFILL_MS_PER_TOKEN, REGION_QUEUED_PREFILL,
-  REGION_REQUEST, REGION_ROLE, REGION_SLAB_MS_PER_BLOCK, REGION_TPOT_OBS, REGION_TPOT_OBS_AT,
-  REGION_TTFT_OBS, REGION_TTFT_OBS_AT,
+  REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
+  REGION_DECODE_POOL, REGION_DECODE_SAMPLE, REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY,
+  REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MATCHED, REGION_NUMA,
+  REGION_PREFILL_MS_PER_TOKEN, REGION_QUEUED_PREFILL, REGION_REQUEST, REGION_ROLE,
+  REGION_SLAB_MS_PER_BLOCK, REGION_TPOT_OBS, REGION_TPOT_OBS_AT, REGION_TTFT_OBS,
+  REGION_TTFT_OBS_AT,
 } from "./layout";
 import { f64At, i32At, setF64 } from "./mem";
 import { pmax, pmin, transferMs } from "./model";
@@ -47,7 +46,7 @@ let xNetwork: f64 = 0; // globalMin + transfer(network)
 let anyPrefill: bool = false;
 let always: bool = false;
 let conditional: bool = false;
-let ttftIfNoPrefill: f64 = 0; // under `always` with no prefill endpoint: local, or none
+let spillover: bool = false;
 
 export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
   const cfg = base(REGION_CONFIG);
@@ -72,7 +71,7 @@ export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
   anyPrefill = minAll < Infinity;
   always = mode == DISAGGREGATION_ALWAYS;
   conditional = mode == DISAGGREGATION_CONDITIONAL;
-  ttftIfNoPrefill = f64At(cfg, CFG_ALLOW_SPILLOVER) != 0 ? 1 : 0;
+  spillover = f64At(cfg, CFG_ALLOW_SPILLOVER) != 0;
 }
 
 // The decode view of the chosen endpoint (AssemblyScript has no cheap tuples).
@@ -80,7 +79,6 @@ export let viewStep: f64 = 0;
 export let viewLocal: f64 = 0;
 export let viewSelf: f64 = 0;
 export let viewRemote: f64 = 0;
-export let viewTtft: f64 = 0;
 
 /** cost(d) for a decode-eligible d; with `view` (a constant), also fills the view globals. */
 // @ts-ignore: decorator
@@ -118,7 +116,7 @@ export let viewTtft: f64 = 0;
   }
   let ttft: f64;
   if (always) {
-    ttft = anyPrefill ? remote : (ttftIfNoPrefill != 0 ? local : Infinity);
+    ttft = anyPrefill ? remote : (spillover ? local : Infinity);
   } else {
     ttft = pmin(local, remote);
   }
@@ -127,7 +125,6 @@ export let viewTtft: f64 = 0;
     viewLocal = local;
     viewSelf = self;
     viewRemote = remote;
-    viewTtft = ttft;
   }
   return ttft + output * step + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
 }

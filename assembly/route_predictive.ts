@@ -4,8 +4,8 @@
 
 import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DISAGGREGATION, CFG_KV_BLOCK_TOKENS,
-  CFG_LOCAL_PREFILL_MAX_TOKENS, DISAGGREGATION_ALWAYS,
-  DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
+  CFG_LOCAL_PREFILL_MAX_TOKENS, DISAGGREGATION_ALWAYS, DISAGGREGATION_CONDITIONAL,
+  LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
   LINKCLASS_PCIE, PREFILL_DRAW_SALT, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, RES_COST_MS,
   RES_DECODE, RES_DISAGGREGATED, RES_PREFILL, RES_REQUEST_KV_BLOCKS, RES_STATUS, RES_TPOT_MS,
   RES_TRANSFER_MS, RES_TTFT_MS, RES_UNCACHED_TOKENS, STATUS_NO_DECODE_CAPACITY,
@@ -49,12 +49,18 @@ function decide(now: f64, draw: u32, touchedCount: i32): i32 {
     ? scorePrefillStage(prompt, now, prefillDraw, touchedCount)
     : Infinity;
   const groups = minAll < Infinity ? scoreGroups(prefillMembers, prefillCount, prompt, minAll) : 0;
-  const status = decideWithGroups(now, draw, touchedCount, minAll);
+  const status = decideWithGroups(now, draw, prefillDraw, touchedCount, minAll);
   clearGroups(groups);
   return status;
 }
 
-function decideWithGroups(now: f64, draw: u32, touchedCount: i32, minAll: f64): i32 {
+function decideWithGroups(
+  now: f64,
+  draw: u32,
+  prefillDraw: u32,
+  touchedCount: i32,
+  minAll: f64,
+): i32 {
   const cfg = base(REGION_CONFIG);
   const res = base(REGION_RESULT);
   const prompt = f64At(base(REGION_REQUEST), REQ_PROMPT_TOKENS);
@@ -78,7 +84,7 @@ function decideWithGroups(now: f64, draw: u32, touchedCount: i32, minAll: f64): 
   let ttft = viewLocal;
   let transfer: f64 = 0;
   if (useRemote) {
-    p = pickPrefill(d, prompt, mix32(draw ^ PREFILL_DRAW_SALT));
+    p = pickPrefill(d, prompt, prefillDraw);
     transfer = transferMs(linkClass(p, d), prompt);
     ttft = p == d ? viewSelf : f64At(base(REGION_PREFILL_TIME), p) + transfer + viewStep;
   }

@@ -42,7 +42,7 @@ function decide(s: CoreState, now: number, draw: number, touchedCount: number): 
   const groups = minAll < Infinity
     ? scoreGroups(s, prefill.list, prefill.count, prompt, minAll)
     : 0;
-  const status = decideWithGroups(s, now, draw, touchedCount, minAll, prefill);
+  const status = decideWithGroups(s, now, draw, prefillDraw, touchedCount, minAll, prefill);
   clearGroups(s, groups);
   return status;
 }
@@ -51,6 +51,7 @@ function decideWithGroups(
   s: CoreState,
   now: number,
   draw: number,
+  prefillDraw: number,
   touchedCount: number,
   minAll: number,
   prefill: Members,
@@ -79,7 +80,7 @@ function decideWithGroups(
   let ttft = view.local;
   let transfer = 0;
   if (useRemote) {
-    p = pickPrefill(s, prefill, d, view, mix32(draw ^ PREFILL_DRAW_SALT));
+    p = pickPrefill(s, prefill, d, view, prefillDraw);
     transfer = transferMs(cfg, linkClass(s, p, d), prompt);
     ttft = p === d ? view.self : s.prefillTime[p] + transfer + view.step;
   }
