@@ -213,28 +213,6 @@ function prefixTableSize(entries: i32): i32 {
   return size;
 }
 
-function setCapacities(
-  endpoints: i32,
-  sequences: i32,
-  prefixEntries: i32,
-  requestBlocks: i32,
-  hosts: i32,
-  numaPerHost: i32,
-  domains: i32,
-  moves: i32,
-  migrationBudget: i32,
-): void {
-  capEndpoints = endpoints;
-  capSequences = sequences;
-  capPrefixEntries = prefixEntries;
-  capPrefixTable = prefixTableSize(prefixEntries);
-  capRequestBlocks = requestBlocks;
-  capHosts = hosts;
-  capNumaPerHost = numaPerHost;
-  capDomains = domains;
-  capMoves = moves;
-  capMigrationBudget = migrationBudget;
-}
 
 /**
  * The first address at or after `at` that lies `id` cache lines past a 4 KiB boundary.
@@ -271,17 +249,16 @@ export function allocate(
     numaPerHost > 64 || domains < 1 || domains > 16384 || moves < 1 || moves > 1024 ||
     migrationBudget < 1 || migrationBudget > (1 << 16)
   ) return false;
-  setCapacities(
-    endpoints,
-    sequences,
-    prefixEntries,
-    requestBlocks,
-    hosts,
-    numaPerHost,
-    domains,
-    moves,
-    migrationBudget,
-  );
+  capEndpoints = endpoints;
+  capSequences = sequences;
+  capPrefixEntries = prefixEntries;
+  capPrefixTable = prefixTableSize(prefixEntries);
+  capRequestBlocks = requestBlocks;
+  capHosts = hosts;
+  capNumaPerHost = numaPerHost;
+  capDomains = domains;
+  capMoves = moves;
+  capMigrationBudget = migrationBudget;
   let at: usize = __heap_base;
   for (let id = 0; id < REGION_COUNT; id++) {
     at = staggered(at, id);

@@ -27,6 +27,7 @@ import {
   clearGroups, prefillCount, prefillMembers, scoreGroups, scorePrefillStage,
 } from "./prefill_pool";
 import { clearMatches, matchPrefix } from "./prefix_match";
+import { writeDecision, writeFailure } from "./result";
 
 export function routePredictive(now: f64, draw: u32): i32 {
   const touchedCount = matchPrefix();
@@ -92,21 +93,16 @@ function decideWithGroups(
   const uncached = uncachedTokens(p, prompt);
   const ownPrefill = prefillTimeMs(p, uncached, now);
   const ttft = p == d ? ownPrefill : ownPrefill + transfer + viewStep;
-  setF64(res, RES_STATUS, <f64>STATUS_OK);
-  setF64(res, RES_PREFILL, <f64>p);
-  setF64(res, RES_DECODE, <f64>d);
-  setF64(res, RES_DISAGGREGATED, p == d ? 0 : 1);
-  setF64(res, RES_TTFT_MS, ttft);
-  setF64(res, RES_TPOT_MS, viewStep);
-  setF64(res, RES_UNCACHED_TOKENS, uncached);
-  setF64(res, RES_TRANSFER_MS, transfer);
-  setF64(
-    res,
-    RES_COST_MS,
+  return writeDecision(
+    p,
+    d,
+    ttft,
+    viewStep,
+    uncached,
+    transfer,
     prefillCost + output * viewStep + viewDecodeInterference +
       f64At(base(REGION_COST_PER_HOUR), d) * f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR),
   );
-  return STATUS_OK;
 }
 
 /**
@@ -149,18 +145,4 @@ function pickPrefill(d: i32, prompt: f64, draw: u32): i32 {
   }
   if (viewSelf <= threshold) setI32(candidates, ties++, d);
   return i32At(candidates, <i32>(draw % <u32>ties));
-}
-
-export function writeFailure(status: i32): i32 {
-  const res = base(REGION_RESULT);
-  setF64(res, RES_STATUS, <f64>status);
-  setF64(res, RES_PREFILL, -1);
-  setF64(res, RES_DECODE, -1);
-  setF64(res, RES_DISAGGREGATED, 0);
-  setF64(res, RES_TTFT_MS, Infinity);
-  setF64(res, RES_TPOT_MS, Infinity);
-  setF64(res, RES_UNCACHED_TOKENS, 0);
-  setF64(res, RES_TRANSFER_MS, 0);
-  setF64(res, RES_COST_MS, Infinity);
-  return status;
 }

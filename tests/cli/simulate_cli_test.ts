@@ -4,22 +4,12 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { main } from "../../src/cli/main.ts";
+import { captured } from "../_capture.ts";
 
 /** Runs the CLI in-process, capturing what it prints. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = console.log, error = console.error;
-  const stderrWrite = Deno.stderr.writeSync;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-    Deno.stderr.writeSync = stderrWrite;
-  }
+  const { result, out, err } = await captured(() => main(args));
+  return { code: result, out, err };
 }
 
 Deno.test("simulate --json prints both runs' summaries", async () => {

@@ -15,6 +15,7 @@ import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model.ts
 import { pickNearMinimum, tieThreshold } from "./pick.ts";
 import { clearGroups, scoreGroups, scorePrefillStage } from "./prefill_pool.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
+import { writeDecision, writeFailure } from "./result.ts";
 import type { Members } from "./sample.ts";
 
 export function routePredictive(s: CoreState, now: number, draw: number): number {
@@ -97,17 +98,9 @@ function decideWithGroups(
   const uncached = uncachedTokens(s, p, prompt);
   const ownPrefill = prefillTimeMs(s, p, uncached, now);
   const ttft = p === d ? ownPrefill : ownPrefill + transfer + view.step;
-  res[Res.STATUS] = Status.OK;
-  res[Res.PREFILL] = p;
-  res[Res.DECODE] = d;
-  res[Res.DISAGGREGATED] = p === d ? 0 : 1;
-  res[Res.TTFT_MS] = ttft;
-  res[Res.TPOT_MS] = view.step;
-  res[Res.UNCACHED_TOKENS] = uncached;
-  res[Res.TRANSFER_MS] = transfer;
-  res[Res.COST_MS] = prefillCost + output * view.step + view.decodeInterference +
+  const cost = prefillCost + output * view.step + view.decodeInterference +
     s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
-  return Status.OK;
+  return writeDecision(res, p, d, ttft, view.step, uncached, transfer, cost);
 }
 
 /**
@@ -135,17 +128,4 @@ function pickPrefill(
   }
   if (view.self <= threshold) s.candidates[ties++] = d;
   return s.candidates[(draw >>> 0) % ties];
-}
-
-export function writeFailure(res: Float64Array, status: number): number {
-  res[Res.STATUS] = status;
-  res[Res.PREFILL] = -1;
-  res[Res.DECODE] = -1;
-  res[Res.DISAGGREGATED] = 0;
-  res[Res.TTFT_MS] = Infinity;
-  res[Res.TPOT_MS] = Infinity;
-  res[Res.UNCACHED_TOKENS] = 0;
-  res[Res.TRANSFER_MS] = 0;
-  res[Res.COST_MS] = Infinity;
-  return status;
 }
