@@ -21,3 +21,18 @@ export function tempDir(): string {
   addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
   return dir;
 }
+
+/** Every chart the report page must draw (ids of its figures). */
+export const CHART_IDS = [
+  "ttft-cdf",
+  "tpot-cdf",
+  "goodput-fraction",
+  "goodput-rate",
+  "cost",
+  "queue-pool",
+  "queue-gpu",
+  "kv-pool",
+  "kv-gpu",
+  "events",
+  "admissions",
+];

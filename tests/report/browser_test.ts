@@ -9,7 +9,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
 import { CHROMIUM_CANDIDATES, findChromium, viewReports } from "./_browser.ts";
-import { captured, FIXTURE, tempDir } from "./_helpers.ts";
+import { captured, CHART_IDS, FIXTURE, tempDir } from "./_helpers.ts";
 
 export const SCREENSHOT = "artifacts/report/screenshot.png";
 const chromiumPath = findChromium();
@@ -19,20 +19,6 @@ if (chromiumPath === null) {
       "(apt-get install chromium, or set PDROUTE_CHROMIUM)",
   );
 }
-
-const CHARTS = [
-  "ttft-cdf",
-  "tpot-cdf",
-  "goodput-fraction",
-  "goodput-rate",
-  "cost",
-  "queue-pool",
-  "queue-gpu",
-  "kv-pool",
-  "kv-gpu",
-  "events",
-  "admissions",
-];
 
 Deno.test({
   name: "report pages render in headless Chromium: marks, axis labels, legends, no errors",
@@ -64,7 +50,7 @@ Deno.test({
       equal(page.status, "rendered");
       deepEqual(page.consoleErrors, []);
       deepEqual(page.requests, [], "a self-contained page loads nothing");
-      deepEqual(page.charts.map((c) => c.id), CHARTS);
+      deepEqual(page.charts.map((c) => c.id), CHART_IDS);
       for (const chart of page.charts) {
         const where = `${chart.id}: ${JSON.stringify(chart)}`;
         equal(chart.error, null, where);

@@ -6,22 +6,9 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
-import { captured, copyFixture, FIXTURE, tempDir } from "./_helpers.ts";
+import { captured, CHART_IDS, copyFixture, FIXTURE, tempDir } from "./_helpers.ts";
 
 const tmp = tempDir();
-const CHART_IDS = [
-  "ttft-cdf",
-  "tpot-cdf",
-  "goodput-fraction",
-  "goodput-rate",
-  "cost",
-  "queue-pool",
-  "queue-gpu",
-  "kv-pool",
-  "kv-gpu",
-  "events",
-  "admissions",
-];
 
 /** A small simulated comparison, shared by the tests below. */
 const sim = await (async () => {
