@@ -12,7 +12,7 @@ import { resolvePolicyConfig } from "../core/config.ts";
 import { loadPlacement } from "../topology/mod.ts";
 import { writeJson } from "../io/json_file.ts";
 import { LineWriter } from "../io/line_writer.ts";
-import type { SimConfig } from "./config.ts";
+import { type SimConfig, SimConfigError } from "./config.ts";
 import { buildFleet, type Fleet, type GpuPlacement } from "./fleet.ts";
 import { REQUEST_CSV_HEADER, type RunSummary, TIMELINE_CSV_HEADER } from "./metrics/run_metrics.ts";
 import { Simulation } from "./simulation.ts";
@@ -48,7 +48,7 @@ export function policyFor(label: "baseline" | "optimized", config: SimConfig, fl
     : "conditional";
   const overrides = { ...config.policy };
   if (overrides.disaggregation !== undefined && overrides.disaggregation !== disaggregation) {
-    throw new Error(
+    throw new SimConfigError(
       `Invalid simulation config: 'policy.disaggregation' is set by 'layout' (${config.layout} -> ${disaggregation}): current value is ${
         JSON.stringify(overrides.disaggregation)
       }`,

@@ -44,6 +44,12 @@ Deno.test("simulate prints the comparison table and where the artifacts went", a
   }
 });
 
+async function badConfig(config: unknown): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  return path;
+}
+
 Deno.test("bad input: exit code 2 and one line naming the problem", async () => {
   const cases: [string[], RegExp][] = [
     [["simulate", "--seed", "-3"], /--seed.*expected a non-negative integer, got '-3'/],
@@ -67,6 +73,16 @@ Deno.test("bad input: exit code 2 and one line naming the problem", async () => 
       /does not fit on 1 x A100-80GB/,
     ],
     [["simulate", "--rate-scale", "2"], /apply to --trace only/],
+    [[
+      "simulate",
+      "--config",
+      await badConfig({ policy: { disaggregation: "always" } }),
+      "--no-artifacts",
+    ], /'policy.disaggregation' is set by 'layout' \(conditional -> conditional\)/],
+    [
+      ["simulate", "--config", await badConfig({ policy: { tieWindowMs: -1 } }), "--no-artifacts"],
+      /'tieWindowMs' too small/,
+    ],
     [
       ["simulate", "--topology", "/nonexistent/topo.json", "--no-artifacts"],
       /nonexistent\/topo\.json/,
