@@ -1,7 +1,7 @@
 // The ABI constants of the WASM core. They mirror src/core/abi.ts one for one;
 // tests/core/abi_test.ts fails if the two ever disagree. See docs/ABI.md.
 
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 export const STATUS_OK: i32 = 0;
 export const STATUS_NO_DECODE_CAPACITY: i32 = 1;
@@ -56,8 +56,9 @@ export const CFG_MIGRATION_WINDOW_MS: i32 = 23;
 export const CFG_MIGRATION_GAP_MS: i32 = 24;
 export const CFG_MIGRATION_OVERHEAD_MS: i32 = 25;
 export const CFG_MIGRATION_MAX_MOVES: i32 = 26;
-export const CFG_INTERFERENCE_WEIGHT: i32 = 27;
-export const CFG_COUNT: i32 = 28;
+export const CFG_CANDIDATE_SAMPLE: i32 = 27;
+export const CFG_INTERFERENCE_WEIGHT: i32 = 28;
+export const CFG_COUNT: i32 = 29;
 
 export const REQ_PROMPT_TOKENS: i32 = 0;
 export const REQ_OUTPUT_TOKENS: i32 = 1;
@@ -92,7 +93,9 @@ export const CTR_RR_PREFILL: i32 = 4;
 export const CTR_RR_DECODE: i32 = 5;
 export const CTR_MIGRATION_RING_HEAD: i32 = 6;
 export const CTR_MIGRATION_RING_COUNT: i32 = 7;
-export const CTR_COUNT: i32 = 8;
+export const CTR_PREFILL_POOL_COUNT: i32 = 8;
+export const CTR_DECODE_POOL_COUNT: i32 = 9;
+export const CTR_COUNT: i32 = 10;
 
 export const CAP_ENDPOINTS: i32 = 0;
 export const CAP_SEQUENCES: i32 = 1;
@@ -107,3 +110,4 @@ export const CAP_MIGRATION_BUDGET: i32 = 9;
 export const CAP_COUNT: i32 = 10;
 
 export const PREFILL_DRAW_SALT: u32 = 0x9e3779b9;
+export const SAMPLE_STRIDE: u32 = 65537;

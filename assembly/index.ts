@@ -3,7 +3,8 @@
 //
 // Host protocol: call `init` once with the capacities, build views over `memory` at
 // `regionOffset(id)` / `regionLength(id)`, write the config, endpoint state and request
-// regions in place, then call `route` / `planMigrations` and read the result regions.
+// regions in place (then `rebuildPools` if roles changed), then call `route` /
+// `planMigrations` and read the result regions.
 
 import {
   ABI_VERSION,
@@ -17,9 +18,12 @@ import {
   CAP_PREFIX_TABLE,
   CAP_REQUEST_BLOCKS,
   CAP_SEQUENCES,
+  CFG_CANDIDATE_SAMPLE,
   CFG_COUNT,
   CFG_POLICY,
+  CTR_DECODE_POOL_COUNT,
   CTR_ENDPOINT_COUNT,
+  CTR_PREFILL_POOL_COUNT,
   CTR_PREFIX_FREE_HEAD,
   CTR_SEQ_HIGH_WATER,
   POLICYKIND_ROUND_ROBIN,
@@ -48,6 +52,7 @@ import {
   REGION_COUNT,
   REGION_COUNTERS,
   REGION_DOMAIN,
+  REGION_GROUP_MIN,
   REGION_HOST,
   REGION_NODE_ENDPOINT,
   REGION_NODE_NEXT,
@@ -55,13 +60,15 @@ import {
   REGION_PREFIX_HEADS,
   REGION_REQUEST,
   REGION_SEQ_ENDPOINT,
+  regionLength,
 } from "./layout";
-import { f64At, i32At, setI32 } from "./mem";
+import { f64At, i32At, setF64, setI32 } from "./mem";
 import { planMigrations as plan } from "./migrate";
+import { poolsValid, rebuildPools as rebuild } from "./pools";
 import { routePredictive } from "./route_predictive";
 import { routeRoundRobin } from "./route_round_robin";
 
-export { regionLength } from "./layout";
+export { regionLength };
 
 let ready: bool = false;
 
@@ -117,6 +124,10 @@ export function init(
     setI32(nodeEndpoint, i, -1);
   }
   setI32(base(REGION_COUNTERS), CTR_PREFIX_FREE_HEAD, 0);
+  // Between decisions every group minimum is +Infinity (route_predictive clears what it sets).
+  const groupMin = base(REGION_GROUP_MIN);
+  const groups = regionLength(REGION_GROUP_MIN);
+  for (let i = 0; i < groups; i++) setF64(groupMin, i, Infinity);
   ready = true;
   return STATUS_OK;
 }
@@ -135,6 +146,11 @@ function entryState(): i32 {
   if (n < 0 || n > capEndpoints) return STATUS_BAD_STATE;
   const seqHigh = i32At(counters, CTR_SEQ_HIGH_WATER);
   if (seqHigh < 0 || seqHigh > capSequences) return STATUS_BAD_STATE;
+  const prefillPool = i32At(counters, CTR_PREFILL_POOL_COUNT);
+  const decodePool = i32At(counters, CTR_DECODE_POOL_COUNT);
+  if (prefillPool < 0 || prefillPool > n || decodePool < 0 || decodePool > n) {
+    return STATUS_BAD_STATE;
+  }
   const blocks = f64At(base(REGION_REQUEST), REQ_BLOCK_COUNT);
   if (!(blocks >= 0 && blocks <= <f64>capRequestBlocks)) return STATUS_BAD_STATE;
   return STATUS_OK;
@@ -150,6 +166,18 @@ export function route(now: f64, draw: u32): i32 {
   return <i32>f64At(base(REGION_CONFIG), CFG_POLICY) == POLICYKIND_ROUND_ROBIN
     ? routeRoundRobin(now)
     : routePredictive(now, draw);
+}
+
+/**
+ * Rebuilds the role pools from the role column. Embedders that write roles directly call it
+ * after changing any (the Deno wrapper maintains them as it writes).
+ */
+export function rebuildPools(): i32 {
+  if (!ready) return STATUS_NOT_INITIALIZED;
+  const n = i32At(base(REGION_COUNTERS), CTR_ENDPOINT_COUNT);
+  if (n < 0 || n > capEndpoints) return STATUS_BAD_STATE;
+  rebuild();
+  return STATUS_OK;
 }
 
 /** Plans migrations into the moves region; returns their count, or -status on bad state. */
@@ -178,10 +206,13 @@ export function validateState(): i32 {
       return STATUS_BAD_STATE;
     }
   }
+  if (!poolsValid()) return STATUS_BAD_STATE;
   const cfg = base(REGION_CONFIG);
   for (let i = 0; i < CFG_COUNT; i++) {
     const v = f64At(cfg, i);
     if (!(v >= 0 && v < Infinity)) return STATUS_BAD_STATE;
   }
+  const sample = f64At(cfg, CFG_CANDIDATE_SAMPLE);
+  if (sample != Math.floor(sample)) return STATUS_BAD_STATE;
   return STATUS_OK;
 }

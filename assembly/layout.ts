@@ -1,5 +1,6 @@
 // Memory layout of the WASM core: one region per ABI region (src/core/abi.ts REGIONS, same
-// ids, same order), 16-byte aligned, allocated once by `init` so host views never move.
+// ids, same order), cache-line aligned and staggered (see `staggered`), allocated once by
+// `init` so host views never move.
 // Region base addresses live in globals so hot loops pay no indirection.
 
 import { CAP_COUNT, CFG_COUNT, CTR_COUNT, MOVE_STRIDE, REQ_COUNT, RES_COUNT } from "./abi";
@@ -44,7 +45,12 @@ export const REGION_PREFILL_TIME: i32 = 36;
 export const REGION_COST: i32 = 37;
 export const REGION_CANDIDATES: i32 = 38;
 export const REGION_GROUP_MIN: i32 = 39;
-export const REGION_COUNT: i32 = 40;
+export const REGION_GROUP_TOUCHED: i32 = 40;
+export const REGION_PREFILL_POOL: i32 = 41;
+export const REGION_DECODE_POOL: i32 = 42;
+export const REGION_PREFILL_SAMPLE: i32 = 43;
+export const REGION_DECODE_SAMPLE: i32 = 44;
+export const REGION_COUNT: i32 = 45;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -86,6 +92,11 @@ function elementSize(id: i32): usize {
     case REGION_MATCHED:
     case REGION_TOUCHED:
     case REGION_CANDIDATES:
+    case REGION_GROUP_TOUCHED:
+    case REGION_PREFILL_POOL:
+    case REGION_DECODE_POOL:
+    case REGION_PREFILL_SAMPLE:
+    case REGION_DECODE_SAMPLE:
       return 4;
     default:
       return 8;
@@ -174,10 +185,25 @@ export function regionLength(id: i32): i32 {
     case REGION_CANDIDATES:
       return capEndpoints;
     case REGION_GROUP_MIN:
-      return capDomains + capHosts * capNumaPerHost + capHosts;
+      return groupSlots();
+    case REGION_GROUP_TOUCHED:
+      return groupSlots();
+    case REGION_PREFILL_POOL:
+      return capEndpoints;
+    case REGION_DECODE_POOL:
+      return capEndpoints;
+    case REGION_PREFILL_SAMPLE:
+      return capEndpoints;
+    case REGION_DECODE_SAMPLE:
+      return capEndpoints;
     default:
       return -1;
   }
+}
+
+/** One group slot per NVLink domain, per (host, NUMA node) and per host. */
+function groupSlots(): i32 {
+  return capDomains + capHosts * capNumaPerHost + capHosts;
 }
 
 /** Power of two >= 2 * entries (load factor <= 1/2), at least 16. */
@@ -187,27 +213,18 @@ function prefixTableSize(entries: i32): i32 {
   return size;
 }
 
-function setCapacities(
-  endpoints: i32,
-  sequences: i32,
-  prefixEntries: i32,
-  requestBlocks: i32,
-  hosts: i32,
-  numaPerHost: i32,
-  domains: i32,
-  moves: i32,
-  migrationBudget: i32,
-): void {
-  capEndpoints = endpoints;
-  capSequences = sequences;
-  capPrefixEntries = prefixEntries;
-  capPrefixTable = prefixTableSize(prefixEntries);
-  capRequestBlocks = requestBlocks;
-  capHosts = hosts;
-  capNumaPerHost = numaPerHost;
-  capDomains = domains;
-  capMoves = moves;
-  capMigrationBudget = migrationBudget;
+
+/**
+ * The first address at or after `at` that lies `id` cache lines past a 4 KiB boundary.
+ * Endpoint columns are often whole multiples of 4 KiB long (1024 f64s is 8 KiB), so packed
+ * back to back they would all start in the same L1 set: a loop reading twenty of them would
+ * evict its own lines (8-way L1) and its stores would 4K-alias its loads. Staggering every
+ * region by one line costs under 4 KiB each and spreads the columns over distinct sets.
+ */
+function staggered(at: usize, id: i32): usize {
+  const want = (<usize>id << 6) & 4095;
+  const page = at & ~(<usize>4095);
+  return page + want >= at ? page + want : page + 4096 + want;
 }
 
 /**
@@ -232,21 +249,21 @@ export function allocate(
     numaPerHost > 64 || domains < 1 || domains > 16384 || moves < 1 || moves > 1024 ||
     migrationBudget < 1 || migrationBudget > (1 << 16)
   ) return false;
-  setCapacities(
-    endpoints,
-    sequences,
-    prefixEntries,
-    requestBlocks,
-    hosts,
-    numaPerHost,
-    domains,
-    moves,
-    migrationBudget,
-  );
-  let at: usize = (__heap_base + 15) & ~(<usize>15);
+  capEndpoints = endpoints;
+  capSequences = sequences;
+  capPrefixEntries = prefixEntries;
+  capPrefixTable = prefixTableSize(prefixEntries);
+  capRequestBlocks = requestBlocks;
+  capHosts = hosts;
+  capNumaPerHost = numaPerHost;
+  capDomains = domains;
+  capMoves = moves;
+  capMigrationBudget = migrationBudget;
+  let at: usize = __heap_base;
   for (let id = 0; id < REGION_COUNT; id++) {
+    at = staggered(at, id);
     store<u32>(BASES + (<usize>id << 2), <u32>at);
-    at += (<usize>regionLength(id) * elementSize(id) + 15) & ~(<usize>15);
+    at += <usize>regionLength(id) * elementSize(id);
   }
   const pagesNeeded = <i32>((at + 0xffff) >>> 16);
   const pagesNow = memory.size();

@@ -43,7 +43,7 @@ import {
   REGION_SEQ_REMAINING,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
-import { linkClass, stepTimeMs, transferMs } from "./model";
+import { linkClass, pmax, stepTimeMs, transferMs } from "./model";
 
 function decodeCapable(e: i32): bool {
   return i32At(base(REGION_HEALTHY), e) != 0 && (i32At(base(REGION_ROLE), e) & ROLE_DECODE) != 0;
@@ -167,7 +167,7 @@ export function planMigrations(now: f64, draw: u32): i32 {
     setF64(moves, at + MOVE_COST_MS, bestCost);
     setF64(moves, at + MOVE_KV_BLOCKS, k);
     setI32(seqEndpoint, best, dst);
-    setF64(activeKv, src, max<f64>(0, kvA - k));
+    setF64(activeKv, src, pmax(0, kvA - k));
     setF64(activeKv, dst, kvB + k);
     setF64(activeSeqs, src, nA - 1);
     setF64(activeSeqs, dst, nB + 1);

@@ -43,6 +43,19 @@ import {
 } from "./layout";
 import { f64At, i32At } from "./mem";
 
+// The spec's max and min (twins of pmax / pmin in model.ts): `b` if strictly greater
+// (smaller), else `a`. Scalar twins of f64x2.pmax / pmin; f64.max / min would differ on
+// signed zeros and NaN.
+// @ts-ignore: decorator
+@inline export function pmax(a: f64, b: f64): f64 {
+  return a < b ? b : a;
+}
+
+// @ts-ignore: decorator
+@inline export function pmin(a: f64, b: f64): f64 {
+  return b < a ? b : a;
+}
+
 // @ts-ignore: decorator
 @inline function observedFloor(obs: f64, at: f64, weight: f64, now: f64, maxAge: f64): f64 {
   return obs > 0 && now - at <= maxAge ? obs * weight : 0;
@@ -50,7 +63,7 @@ import { f64At, i32At } from "./mem";
 
 export function uncachedTokens(e: i32, prompt: f64): f64 {
   const cfg = base(REGION_CONFIG);
-  return max<f64>(
+  return pmax(
     0,
     prompt - <f64>i32At(base(REGION_MATCHED), e) * f64At(cfg, CFG_PREFIX_BLOCK_TOKENS),
   );
@@ -67,7 +80,7 @@ export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
     now,
     f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
   );
-  return max<f64>(queued, floor);
+  return pmax(queued, floor);
 }
 
 /** Twin of prefillInterferenceMs: the stall a prefill imposes on e's decoding sequences. */
@@ -87,11 +100,11 @@ export function stepTimeMs(e: i32, kv: f64, now: f64): f64 {
     now,
     f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
   );
-  const overflow = max<f64>(
+  const overflow = pmax(
     0,
     kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT),
   );
-  return max<f64>(model, floor) + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
+  return pmax(model, floor) + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
 }
 
 export function fitsKv(e: i32, extraKv: f64): bool {

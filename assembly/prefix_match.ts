@@ -34,28 +34,53 @@ function lookup(id: u32): i32 {
   return -1;
 }
 
-export function matchPrefix(): i32 {
-  const n = i32At(base(REGION_COUNTERS), CTR_ENDPOINT_COUNT);
-  const blocks = <i32>f64At(base(REGION_REQUEST), REQ_BLOCK_COUNT);
+/** Block 0: every endpoint on the list starts its run; returns the touched count. */
+function matchFirst(node: i32, n: i32): i32 {
   const matched = base(REGION_MATCHED);
   const touched = base(REGION_TOUCHED);
   const nodeEndpoint = base(REGION_NODE_ENDPOINT);
   const nodeNext = base(REGION_NODE_NEXT);
-  const requestBlocks = base(REGION_REQUEST_BLOCKS);
-  let touchedCount = 0;
-  for (let k = 0; k < blocks; k++) {
-    let node = lookup(u32At(requestBlocks, k));
-    let advanced = false;
-    for (let steps = 0; node >= 0 && node < capPrefixEntries && steps < capPrefixEntries; steps++) {
-      const e = i32At(nodeEndpoint, node);
-      if (e >= 0 && e < n && i32At(matched, e) == k) {
-        if (k == 0) setI32(touched, touchedCount++, e);
-        setI32(matched, e, k + 1);
-        advanced = true;
-      }
-      node = i32At(nodeNext, node);
+  const cap = <u32>capPrefixEntries;
+  let count = 0;
+  // Unsigned compares: a negative node or endpoint is out of range too.
+  for (let steps = capPrefixEntries; <u32>node < cap && steps > 0; steps--) {
+    const e = i32At(nodeEndpoint, node);
+    if (<u32>e < <u32>n && i32At(matched, e) == 0) {
+      setI32(touched, count++, e);
+      setI32(matched, e, 1);
     }
-    if (!advanced) break;
+    node = i32At(nodeNext, node);
+  }
+  return count;
+}
+
+/** Block k >= 1: endpoints holding blocks 0..k-1 advance; returns whether any did. */
+function matchNext(node: i32, k: i32, n: i32): bool {
+  const matched = base(REGION_MATCHED);
+  const nodeEndpoint = base(REGION_NODE_ENDPOINT);
+  const nodeNext = base(REGION_NODE_NEXT);
+  const cap = <u32>capPrefixEntries;
+  let advanced = 0;
+  for (let steps = capPrefixEntries; <u32>node < cap && steps > 0; steps--) {
+    const e = i32At(nodeEndpoint, node);
+    if (<u32>e < <u32>n && i32At(matched, e) == k) {
+      setI32(matched, e, k + 1);
+      advanced = 1;
+    }
+    node = i32At(nodeNext, node);
+  }
+  return advanced != 0;
+}
+
+export function matchPrefix(): i32 {
+  const n = i32At(base(REGION_COUNTERS), CTR_ENDPOINT_COUNT);
+  const blocks = <i32>f64At(base(REGION_REQUEST), REQ_BLOCK_COUNT);
+  const requestBlocks = base(REGION_REQUEST_BLOCKS);
+  if (blocks <= 0) return 0;
+  const touchedCount = matchFirst(lookup(u32At(requestBlocks, 0)), n);
+  if (touchedCount == 0) return 0;
+  for (let k = 1; k < blocks; k++) {
+    if (!matchNext(lookup(u32At(requestBlocks, k)), k, n)) break;
   }
   return touchedCount;
 }

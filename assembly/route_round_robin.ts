@@ -43,7 +43,7 @@ import {
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { linkClass, prefillTimeMs, stepTimeMs, transferMs, uncachedTokens } from "./model";
 import { clearMatches, matchPrefix } from "./prefix_match";
-import { writeFailure } from "./route_predictive";
+import { writeDecision, writeFailure } from "./result";
 
 function nextInCycle(n: i32, cursorSlot: i32, roleBit: i32): i32 {
   const counters = base(REGION_COUNTERS);
@@ -96,19 +96,6 @@ function decide(now: f64): i32 {
   const ttft = p == d
     ? prefillTimeMs(p, uncached, now)
     : prefillTimeMs(p, uncached, now) + transfer + step;
-  setF64(res, RES_STATUS, <f64>STATUS_OK);
-  setF64(res, RES_PREFILL, <f64>p);
-  setF64(res, RES_DECODE, <f64>d);
-  setF64(res, RES_DISAGGREGATED, p == d ? 0 : 1);
-  setF64(res, RES_TTFT_MS, ttft);
-  setF64(res, RES_TPOT_MS, step);
-  setF64(res, RES_UNCACHED_TOKENS, uncached);
-  setF64(res, RES_TRANSFER_MS, transfer);
-  setF64(
-    res,
-    RES_COST_MS,
-    ttft + output * step +
-      f64At(base(REGION_COST_PER_HOUR), d) * f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR),
-  );
-  return STATUS_OK;
+  return writeDecision(p, d, ttft, step, uncached, transfer, ttft + output * step +
+      f64At(base(REGION_COST_PER_HOUR), d) * f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR));
 }

@@ -2,17 +2,47 @@
  * Scoring-core microbenchmarks, grouped by endpoint count. In each group the TS reference is
  * the baseline; `wasm (wrapper)` is the full ScoringCore.route (validation, request write,
  * decision, result object); `wasm (raw ABI)` is the decision plus the call boundary only, as
- * an embedder that writes the request in place would pay. Reported as time per decision.
+ * an embedder that writes the request in place would pay; `sampled k=…` is the raw ABI with
+ * candidate sampling (only where a pool holds more than k endpoints, else it is exhaustive);
+ * `cold prompt` is the raw ABI for the same request without its cached prefix blocks.
+ * Reported as time per decision. `deno task bench:record` writes the JSON to artifacts/bench/.
  */
 import { createReferenceCore } from "../src/core/reference/mod.ts";
 import { createWasmCore, instantiateCore } from "../src/wasm/wasm_core.ts";
 import { resolveCapacity } from "../src/core/capacity.ts";
-import { encodeConfig, resolvePolicyConfig } from "../src/core/config.ts";
+import type { PolicyConfigInput } from "../src/core/config.ts";
 import { Req } from "../src/core/abi.ts";
 import { ScoringCore } from "../src/core/scoring_core.ts";
 import { BENCH_REQUEST, loadBenchFleet } from "./_fleet.ts";
 
 const CONFIG = { disaggregation: "conditional" as const };
+
+/**
+ * The exported `route` of a core holding the bench fleet, with the request written once
+ * (`cold`: without its prefix blocks, so no endpoint has a prefix hit).
+ */
+function rawRoute(
+  n: number,
+  config: PolicyConfigInput,
+  cold = false,
+): (now: number, draw: number) => number {
+  const raw = instantiateCore(resolveCapacity({}));
+  // The wrapper's writers fill the fleet; its decider is never called.
+  const core = new ScoringCore(raw.state, {
+    kind: "wasm",
+    route: () => 0,
+    planMigrations: () => 0,
+  }, config);
+  loadBenchFleet(core, n);
+  raw.state.request[Req.PROMPT_TOKENS] = BENCH_REQUEST.promptTokens;
+  raw.state.request[Req.OUTPUT_TOKENS] = BENCH_REQUEST.outputTokens;
+  raw.state.request[Req.BLOCK_COUNT] = cold ? 0 : BENCH_REQUEST.prefixBlocks.length;
+  raw.state.requestBlocks.set(BENCH_REQUEST.prefixBlocks);
+  return raw.exports.route;
+}
+
+let draw = 0;
+const nextDraw = () => draw = (draw + 0x9e3779b9) >>> 0;
 
 for (const n of [16, 64, 256, 1024]) {
   const group = `route N=${n}`;
@@ -20,45 +50,61 @@ for (const n of [16, 64, 256, 1024]) {
   const wasm = createWasmCore(CONFIG);
   loadBenchFleet(reference, n);
   loadBenchFleet(wasm, n);
+  const route = rawRoute(n, CONFIG);
 
-  // Raw ABI: the same fleet, request written once, then only the exported call per decision.
-  const raw = instantiateCore(resolveCapacity({}));
-  const rawCore = new ScoringCore(raw.state, {
-    kind: "wasm",
-    route: () => 0,
-    planMigrations: () => 0,
-  }, CONFIG);
-  loadBenchFleet(rawCore, n);
-  encodeConfig(resolvePolicyConfig(CONFIG), raw.state.config);
-  raw.state.request[Req.PROMPT_TOKENS] = BENCH_REQUEST.promptTokens;
-  raw.state.request[Req.OUTPUT_TOKENS] = BENCH_REQUEST.outputTokens;
-  raw.state.request[Req.BLOCK_COUNT] = BENCH_REQUEST.prefixBlocks.length;
-  raw.state.requestBlocks.set(BENCH_REQUEST.prefixBlocks);
-  const route = raw.exports.route;
-
-  let draw = 0;
   Deno.bench({
     name: `reference N=${n}`,
     group,
     baseline: true,
     fn: () => {
-      reference.route(BENCH_REQUEST, 0, draw = (draw + 0x9e3779b9) >>> 0);
+      reference.route(BENCH_REQUEST, 0, nextDraw());
     },
   });
   Deno.bench({
     name: `wasm (wrapper) N=${n}`,
     group,
     fn: () => {
-      wasm.route(BENCH_REQUEST, 0, draw = (draw + 0x9e3779b9) >>> 0);
+      wasm.route(BENCH_REQUEST, 0, nextDraw());
     },
   });
   Deno.bench({
     name: `wasm (raw ABI) N=${n}`,
     group,
     fn: () => {
-      route(0, draw = (draw + 0x9e3779b9) >>> 0);
+      route(0, nextDraw());
     },
   });
+  // The bench fleet is half prefill, half decode: each pool holds n / 2 endpoints.
+  for (const k of [16, 64].filter((k) => n / 2 > k)) {
+    const sampled = rawRoute(n, { ...CONFIG, candidateSample: k });
+    Deno.bench({
+      name: `wasm (raw ABI, sampled k=${k}) N=${n}`,
+      group,
+      fn: () => {
+        sampled(0, nextDraw());
+      },
+    });
+  }
+  // A third of the fleet holds the bench prompt's prefix, and sampling keeps every hit: a
+  // prompt without cached blocks shows the decision without prefix matching and hits.
+  const cold = rawRoute(n, CONFIG, true);
+  Deno.bench({
+    name: `wasm (raw ABI, cold prompt) N=${n}`,
+    group,
+    fn: () => {
+      cold(0, nextDraw());
+    },
+  });
+  if (n / 2 > 16) {
+    const coldSampled = rawRoute(n, { ...CONFIG, candidateSample: 16 }, true);
+    Deno.bench({
+      name: `wasm (raw ABI, sampled k=16, cold prompt) N=${n}`,
+      group,
+      fn: () => {
+        coldSampled(0, nextDraw());
+      },
+    });
+  }
 }
 
 {

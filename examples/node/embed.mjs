@@ -1,7 +1,7 @@
 // Embedding the pdroute scoring core from plain Node.js: no Deno, no TypeScript, no copies.
 //
 // Usage: node examples/node/embed.mjs < scenario.json
-// scenario.json: { "config": [28 f64 slots, see docs/ABI.md], "endpoints": [{...}],
+// scenario.json: { "config": [29 f64 slots, see docs/ABI.md], "endpoints": [{...}],
 //                  "requests": [{ "prompt", "output", "blocks": [ids], "draw" }] }
 // Prints one JSON decision per request. tests/wasm/node_embed_test.ts runs this file with
 // node and checks every decision against the TS reference.
@@ -44,7 +44,7 @@ const RESULT = [
   "requestKvBlocks",
   "costMs",
 ];
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 const wasm = readFileSync(new URL("../../artifacts/wasm/pdroute_core.wasm", import.meta.url));
 const { exports } = await loader.instantiate(wasm, {});
@@ -79,6 +79,8 @@ scenario.endpoints.forEach((e, i) => {
   seqs[i] = e.activeSeqs ?? 0;
   kv[i] = e.activeKvBlocks ?? 0;
 });
+// The core keeps per-role lists of endpoints (the pools); rebuild them after writing roles.
+if (exports.rebuildPools() !== 0) throw new Error("pdroute core: cannot rebuild the pools");
 if (exports.validateState() !== 0) throw new Error("pdroute core: state rejected");
 
 const request = f64(REGION.request), blocks = view(Uint32Array, REGION.requestBlocks);

@@ -5,8 +5,11 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { PolicyInputError } from "../core/errors.ts";
+import { compareCommand } from "./commands/compare.ts";
 import { driveCommand } from "./commands/drive.ts";
 import { emulateCommand } from "./commands/emulate.ts";
+import { poolsCommand } from "./commands/pools.ts";
+import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { topologyCommand } from "./commands/topology.ts";
@@ -18,12 +21,23 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   // Subcommands: one line each, in alphabetical order.
+  program.addCommand(compareCommand());
   program.addCommand(driveCommand());
   program.addCommand(emulateCommand());
+  program.addCommand(poolsCommand());
+  program.addCommand(reportCommand());
   program.addCommand(serveCommand());
   program.addCommand(simulateCommand());
   program.addCommand(topologyCommand());
-  for (const command of program.commands) command.exitOverride().showHelpAfterError();
+  // One output path for commander's own messages, so they can be captured and tested.
+  const output = {
+    writeOut: (text: string) => console.log(text.trimEnd()),
+    writeErr: (text: string) => console.error(text.trimEnd()),
+  };
+  program.configureOutput(output);
+  for (const command of program.commands) {
+    command.exitOverride().showHelpAfterError().configureOutput(output);
+  }
   return program;
 }
 

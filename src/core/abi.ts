@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -60,8 +60,9 @@ export const Cfg = {
   MIGRATION_GAP_MS: 24,
   MIGRATION_OVERHEAD_MS: 25,
   MIGRATION_MAX_MOVES: 26,
-  INTERFERENCE_WEIGHT: 27,
-  COUNT: 28,
+  CANDIDATE_SAMPLE: 27,
+  INTERFERENCE_WEIGHT: 28,
+  COUNT: 29,
 } as const;
 
 /** Slots of the f64 request region. Block ids go in the separate u32 region. */
@@ -103,7 +104,9 @@ export const Ctr = {
   RR_DECODE: 5,
   MIGRATION_RING_HEAD: 6,
   MIGRATION_RING_COUNT: 7,
-  COUNT: 8,
+  PREFILL_POOL_COUNT: 8,
+  DECODE_POOL_COUNT: 9,
+  COUNT: 10,
 } as const;
 
 /** Slots of the i32 capacity region (echo of `init`'s arguments plus derived sizes). */
@@ -194,6 +197,11 @@ export const REGIONS = [
   { name: "cost", type: "f64", length: (c) => c.endpoints },
   { name: "candidates", type: "i32", length: (c) => c.endpoints },
   { name: "groupMin", type: "f64", length: (c) => groupSlots(c) },
+  { name: "groupTouched", type: "i32", length: (c) => groupSlots(c) },
+  { name: "prefillPool", type: "i32", length: (c) => c.endpoints },
+  { name: "decodePool", type: "i32", length: (c) => c.endpoints },
+  { name: "prefillSample", type: "i32", length: (c) => c.endpoints },
+  { name: "decodeSample", type: "i32", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;
@@ -214,6 +222,13 @@ export const REGION_COUNT = REGIONS.length;
  * draw from the host's draw, so one host draw serves both stages.
  */
 export const PREFILL_DRAW_SALT = 0x9e3779b9;
+
+/**
+ * Candidate sampling walks a pool of m endpoints with stride SAMPLE_STRIDE mod m: a prime
+ * above the largest endpoint capacity (16384), so coprime with every m and the k sampled
+ * positions are distinct.
+ */
+export const SAMPLE_STRIDE = 65537;
 
 /** murmur3 fmix32: the only hashing in the spec (prefix-table slots, derived draws). */
 export function mix32(x: number): number {

@@ -53,6 +53,12 @@ export const policyConfigSchema = z.object({
   interferenceWeight: z.number().min(0).max(10),
   /** Exchange rate for an endpoint's hourly price, in ms of predicted latency per $/h (0: off). */
   costMsPerDollarHour: nonNegative,
+  /**
+   * 0: every stage scores its whole pool (exact). k > 0: a stage whose pool holds more than k
+   * endpoints scores k of them, drawn from the host's draw, plus every endpoint with a prefix
+   * hit (power-of-k choices, for large fleets; docs/POLICY.md, "Candidate sampling").
+   */
+  candidateSample: z.number().int().min(0).max(16384),
   /** KV transfer links, cheapest first; costs must not decrease along nvlink, pcie, crossNuma, network. */
   links: z.object({ nvlink: link, pcie: link, crossNuma: link, network: link }).strict(),
   migration: z.object({
@@ -90,6 +96,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   tieWindowRelative: 0.01,
   interferenceWeight: 1,
   costMsPerDollarHour: 0,
+  candidateSample: 0,
   links: {
     nvlink: { gbps: 300, latencyMs: 0.01 },
     pcie: { gbps: 25, latencyMs: 0.02 },
@@ -197,6 +204,7 @@ export function encodeConfig(config: PolicyConfig, out: Float64Array): void {
   out[Cfg.TIE_WINDOW_MS] = config.tieWindowMs;
   out[Cfg.TIE_WINDOW_RELATIVE] = config.tieWindowRelative;
   out[Cfg.COST_MS_PER_DOLLAR_HOUR] = config.costMsPerDollarHour;
+  out[Cfg.CANDIDATE_SAMPLE] = config.candidateSample;
   out[Cfg.XFER_MS_PER_TOKEN_NVLINK] = msPerToken(config.kvBytesPerToken, links.nvlink.gbps);
   out[Cfg.XFER_MS_PER_TOKEN_PCIE] = msPerToken(config.kvBytesPerToken, links.pcie.gbps);
   out[Cfg.XFER_MS_PER_TOKEN_CROSS_NUMA] = msPerToken(config.kvBytesPerToken, links.crossNuma.gbps);

@@ -4,6 +4,7 @@
  */
 import { Ctr, Role, type RoleCode } from "./abi.ts";
 import { PolicyInputError } from "./errors.ts";
+import { updatePools } from "./pools.ts";
 import type { CoreState } from "./state.ts";
 import { requireFinite, requireInteger, requireTime } from "./validate.ts";
 
@@ -71,11 +72,15 @@ export function endpointCount(s: CoreState): number {
 export function setEndpointCount(s: CoreState, n: number): void {
   requireInteger("Cannot resize endpoints", "count", n, 0, s.limits.endpoints + 1);
   const old = s.counters[Ctr.ENDPOINT_COUNT];
-  for (let i = n; i < old; i++) clearEndpoint(s, i);
+  for (let i = n; i < old; i++) {
+    updatePools(s, i, s.role[i], Role.NONE);
+    clearEndpoint(s, i);
+  }
   for (let i = old; i < n; i++) clearEndpoint(s, i);
   s.counters[Ctr.ENDPOINT_COUNT] = n;
 }
 
+/** Resets endpoint `i` to an inactive one, leaving the role pools to the caller. */
 function clearEndpoint(s: CoreState, i: number): void {
   s.role[i] = Role.NONE;
   s.healthy[i] = 0;
@@ -116,6 +121,7 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   const capacity = requireFinite(ctx, "kvCapacityBlocks", spec.kvCapacityBlocks, 1);
   const slab = requireFinite(ctx, "slabMsPerBlock", spec.slabMsPerBlock ?? 0);
   const price = requireFinite(ctx, "costPerHour", spec.costPerHour ?? 0);
+  updatePools(s, i, s.role[i], role);
   clearEndpoint(s, i);
   s.role[i] = role;
   s.healthy[i] = 1;

@@ -52,8 +52,11 @@ export function writeRequest(s: CoreState, req: RouteRequest): void {
     }
   }
   for (let i = 0; i < blocks.length; i++) s.requestBlocks[i] = blocks[i];
-  s.request[Req.PROMPT_TOKENS] = req.promptTokens;
-  s.request[Req.OUTPUT_TOKENS] = req.outputTokens;
+  // `+ 0` stores -0 as +0. The WASM core takes minima two lanes at a time, so of two equal
+  // zero minima it may keep the other sign than the reference; a +0 prompt keeps every
+  // transfer time +0 or positive, and then no result can carry that sign.
+  s.request[Req.PROMPT_TOKENS] = req.promptTokens + 0;
+  s.request[Req.OUTPUT_TOKENS] = req.outputTokens + 0;
   s.request[Req.BLOCK_COUNT] = blocks.length;
 }
 

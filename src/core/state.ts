@@ -70,4 +70,5 @@ export function initializeState(s: CoreState): void {
   for (let i = 0; i < n; i++) s.nodeNext[i] = i + 1 < n ? i + 1 : -1;
   s.nodeEndpoint.fill(-1);
   s.counters[2] = n > 0 ? 0 : -1; // Ctr.PREFIX_FREE_HEAD
+  s.groupMin.fill(Infinity); // between decisions every group minimum is +Infinity
 }

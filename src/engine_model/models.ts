@@ -12,8 +12,12 @@ export const modelSpecSchema = z.object({
   hiddenSize: z.number().int().gt(0),
   kvHeads: z.number().int().gt(0),
   headDim: z.number().int().gt(0),
-  /** Bytes per weight and per KV element (2 for BF16/FP16). */
+  /** Bytes per KV element, and per weight unless `weightBytesPerParam` says otherwise. */
   dtypeBytes: z.number().gt(0),
+  /** Mixture of experts: parameters active per token (FLOPs); default all of `params`. */
+  activeParams: z.number().gt(0).optional(),
+  /** Quantized weights: bytes per parameter (MXFP4 ~0.53); default `dtypeBytes`. */
+  weightBytesPerParam: z.number().gt(0).optional(),
 }).strict();
 
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
@@ -45,6 +49,17 @@ export const MODEL_PRESETS: Readonly<Record<string, ModelSpec>> = {
     kvHeads: 8,
     headDim: 128,
     dtypeBytes: 2,
+  }, /** MoE: 21B parameters, 3.6B active per token, MXFP4 expert weights, BF16 KV. */
+  "gpt-oss-20b": {
+    name: "GPT-OSS-20B",
+    params: 20.9e9,
+    activeParams: 3.6e9,
+    layers: 24,
+    hiddenSize: 2880,
+    kvHeads: 8,
+    headDim: 64,
+    dtypeBytes: 2,
+    weightBytesPerParam: 0.55,
   },
 };
 
@@ -54,5 +69,10 @@ export function kvBytesPerToken(m: ModelSpec): number {
 }
 
 export function weightBytes(m: ModelSpec): number {
-  return m.params * m.dtypeBytes;
+  return m.params * (m.weightBytesPerParam ?? m.dtypeBytes);
+}
+
+/** Parameters that do work for each token (FLOPs = 2 x this per token). */
+export function activeParams(m: ModelSpec): number {
+  return m.activeParams ?? m.params;
 }

@@ -8,7 +8,7 @@
  */
 import type { Efficiency } from "./efficiency.ts";
 import type { GpuSpec } from "./hardware.ts";
-import { kvBytesPerToken, type ModelSpec, weightBytes } from "./models.ts";
+import { activeParams, kvBytesPerToken, type ModelSpec, weightBytes } from "./models.ts";
 
 /** The work in one engine step. */
 export interface StepWork {
@@ -27,6 +27,8 @@ export interface StepWork {
 export class TimeModel {
   readonly weightBytes: number;
   readonly kvBytesPerToken: number;
+  /** FLOPs per token through the weights (2 x active parameters). */
+  readonly flopsPerToken: number;
   /** Achieved FLOP per ms across the tensor-parallel group. */
   readonly flopsPerMs: number;
   /** Achieved HBM bytes per ms across the group. */
@@ -45,6 +47,7 @@ export class TimeModel {
   ) {
     this.weightBytes = weightBytes(model);
     this.kvBytesPerToken = kvBytesPerToken(model);
+    this.flopsPerToken = 2 * activeParams(model);
     this.flopsPerMs = gpu.peakTflops * 1e9 * tensorParallel * efficiency.prefillMfu;
     this.bytesPerMs = gpu.memoryBandwidthTBs * 1e9 * tensorParallel *
       efficiency.decodeBandwidthEfficiency;
@@ -60,8 +63,9 @@ export class TimeModel {
 
   stepMs(w: StepWork): number {
     const m = this.model;
-    const compute = (2 * m.params * (w.prefillTokens + w.decodeSeqs) + w.prefillAttentionFlops +
-      4 * m.layers * m.hiddenSize * w.decodeKvTokens) / this.flopsPerMs;
+    const compute =
+      (this.flopsPerToken * (w.prefillTokens + w.decodeSeqs) + w.prefillAttentionFlops +
+        4 * m.layers * m.hiddenSize * w.decodeKvTokens) / this.flopsPerMs;
     const memory = (this.weightBytes + (w.decodeKvTokens - w.slabKvTokens) * this.kvBytesPerToken) /
       this.bytesPerMs;
     const overhead = w.prefillTokens > 0 ? this.prefillOverheadMs : this.decodeOverheadMs;

@@ -5,7 +5,7 @@
  * and the value. The resolved config is written next to every run's results.
  */
 import { z } from "zod";
-import { formatSchemaError } from "../core/config.ts";
+import { DEFAULT_POLICY_CONFIG, formatSchemaError } from "../core/config.ts";
 import { efficiencySchema } from "../engine_model/efficiency.ts";
 import { gpuSpecSchema } from "../engine_model/hardware.ts";
 import { modelSpecSchema } from "../engine_model/models.ts";
@@ -84,12 +84,8 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   gpus: 8,
   prefillGpus: 2,
   decodeGpus: 4,
-  links: {
-    nvlink: { gbps: 300, latencyMs: 0.01 },
-    pcie: { gbps: 25, latencyMs: 0.02 },
-    crossNuma: { gbps: 16, latencyMs: 0.03 },
-    network: { gbps: 12.5, latencyMs: 0.1 },
-  },
+  // The same link costs the policy assumes by default (a topology document replaces both).
+  links: DEFAULT_POLICY_CONFIG.links,
   engine: DEFAULT_ENGINE_OPTIONS,
   router: {
     implementation: "wasm",

@@ -24,9 +24,9 @@ import { SimConfigError } from "./config.ts";
 export type Pool = "shared" | "prefill" | "decode";
 
 /** Where an engine sits: what the policy's link classes and NUMA bias see. */
-export type Placement = EndpointLocation;
+export type GpuPlacement = EndpointLocation;
 
-export const DEFAULT_PLACEMENT: Placement = {
+export const DEFAULT_PLACEMENT: GpuPlacement = {
   hostId: 0,
   numaNode: 0,
   nvlinkDomain: -1,
@@ -40,7 +40,7 @@ export interface FleetMember {
   readonly gpu: number;
   readonly pool: Pool;
   readonly role: EndpointRole;
-  readonly placement: Placement;
+  readonly placement: GpuPlacement;
 }
 
 export interface Fleet {
@@ -70,7 +70,7 @@ function gpuList(field: string, value: number | number[], next: { index: number 
   return list;
 }
 
-export function buildFleet(config: SimConfig, placements?: (gpu: number) => Placement): Fleet {
+export function buildFleet(config: SimConfig, placements?: (gpu: number) => GpuPlacement): Fleet {
   let setup;
   try {
     setup = setupEngine({

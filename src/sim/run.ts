@@ -9,17 +9,18 @@
  *   <out>/<run-id>/<label>/config.json   the policy config that run used
  */
 import { resolvePolicyConfig } from "../core/config.ts";
+import { loadPlacement } from "../topology/mod.ts";
 import { writeJson } from "../io/json_file.ts";
 import { LineWriter } from "../io/line_writer.ts";
-import type { SimConfig } from "./config.ts";
-import { buildFleet, type Fleet, type Placement } from "./fleet.ts";
+import { type SimConfig, SimConfigError } from "./config.ts";
+import { buildFleet, type Fleet, type GpuPlacement } from "./fleet.ts";
 import {
   REQUEST_CSV_HEADER,
   type RunSummary,
   TIMELINE_CSV_HEADER,
 } from "../metrics/run_metrics.ts";
 import { Simulation } from "./simulation.ts";
-import { resolveWorkload } from "../workload/resolve.ts";
+import { type ResolvedWorkload, resolveWorkload } from "../workload/resolve.ts";
 import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 
 export type Mode = "baseline" | "optimized" | "both";
@@ -36,7 +37,9 @@ export interface ComparisonOptions {
   /** Parent of the run directory; null writes nothing but returns summaries. */
   readonly outDir: string | null;
   readonly runId: string;
-  readonly placements?: (gpu: number) => Placement;
+  readonly placements?: (gpu: number) => GpuPlacement;
+  /** Replaces the config's workload (scenarios that build their own request list). */
+  readonly workload?: ResolvedWorkload;
   readonly onProgress?: (label: string, simulatedMs: number, completed: number) => void;
 }
 
@@ -49,7 +52,7 @@ export function policyFor(label: "baseline" | "optimized", config: SimConfig, fl
     : "conditional";
   const overrides = { ...config.policy };
   if (overrides.disaggregation !== undefined && overrides.disaggregation !== disaggregation) {
-    throw new Error(
+    throw new SimConfigError(
       `Invalid simulation config: 'policy.disaggregation' is set by 'layout' (${config.layout} -> ${disaggregation}): current value is ${
         JSON.stringify(overrides.disaggregation)
       }`,
@@ -66,12 +69,41 @@ export function policyFor(label: "baseline" | "optimized", config: SimConfig, fl
   });
 }
 
-export async function runComparison(
+/**
+ * With `config.topology`, places each GPU by the topology document (host, NUMA node, NVLink
+ * domain, slab distance) and takes the link costs from it; otherwise all pairs are equal.
+ */
+async function placeByTopology(
   config: SimConfig,
+): Promise<{ config: SimConfig; placements?: (gpu: number) => GpuPlacement }> {
+  if (config.topology === undefined) return { config };
+  const gpus = buildFleet(config).members.map((m) => m.gpu);
+  const placement = await loadPlacement(config.topology, gpus);
+  const byGpu = new Map(gpus.map((gpu, i) => [gpu, placement.endpoints[i]]));
+  return {
+    config: { ...config, links: placement.links },
+    placements: (gpu) => {
+      const p = byGpu.get(gpu)!;
+      return {
+        hostId: p.hostId,
+        numaNode: p.numaNode,
+        nvlinkDomain: p.nvlinkDomain,
+        slabDistanceFactor: p.slabScale,
+      };
+    },
+  };
+}
+
+export async function runComparison(
+  given: SimConfig,
   options: ComparisonOptions,
 ): Promise<PolicyRun[]> {
-  const fleet = buildFleet(config, options.placements);
-  const workload = resolveWorkload(config.workload, config.seed);
+  const placed = options.placements
+    ? { config: given, placements: options.placements }
+    : await placeByTopology(given);
+  const config = placed.config;
+  const fleet = buildFleet(config, placed.placements);
+  const workload = options.workload ?? resolveWorkload(config.workload, config.seed);
   const labels: ("baseline" | "optimized")[] = options.mode === "both"
     ? ["baseline", "optimized"]
     : [options.mode];

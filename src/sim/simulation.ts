@@ -231,7 +231,8 @@ export class Simulation implements EngineListener {
     const timeout = this.run.config.router.queueTimeoutMs;
     while (this.#routerQueue.length > 0) {
       const head = this.#routerQueue[0];
-      if (this.#now - head.queuedAt >= timeout) {
+      // The same expression as the scheduled deadline, so float rounding cannot skip it.
+      if (this.#now >= head.queuedAt + timeout) {
         this.#routerQueue.shift();
         this.#interval.sheds++;
         this.#finish(head, "shed");
@@ -388,7 +389,8 @@ export class Simulation implements EngineListener {
     for (const m of this.run.fleet.members) {
       const e = this.#engines[m.index];
       const g = this.metrics.gpus[m.index];
-      const waiting = e.waiting.length;
+      // Queue depth: requests here that have not produced a token yet (waiting or in prefill).
+      const waiting = e.waiting.length + e.prefilling.length;
       const kvUsage = e.kvTokens / e.config.gpuKvTokens;
       g.queueDepthSum += waiting;
       g.queueDepthMax = Math.max(g.queueDepthMax, waiting);
@@ -398,7 +400,7 @@ export class Simulation implements EngineListener {
         t,
         m.gpu,
         csvField(m.pool),
-        waiting,
+        e.waiting.length,
         e.prefilling.length,
         e.running.size,
         round3(kvUsage),

@@ -19,6 +19,7 @@ export interface CoreExports {
   regionLength(id: number): number;
   route(nowMs: number, draw: number): number;
   planMigrations(nowMs: number, draw: number): number;
+  rebuildPools(): number;
   validateState(): number;
 }
 
@@ -29,6 +30,7 @@ const FUNCTIONS = [
   "regionLength",
   "route",
   "planMigrations",
+  "rebuildPools",
   "validateState",
 ] as const;
 

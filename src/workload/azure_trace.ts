@@ -6,26 +6,44 @@
 import { parse } from "csv-parse";
 import { createReadStream } from "node:fs";
 import type { RequestSource, SimRequest } from "./request.ts";
-import { fieldError, tokenCount, TraceError } from "./trace_error.ts";
+import { fieldError, requireReadable, tokenCount, TraceError } from "./trace_error.ts";
 import { type TraceOptions, withinLimits } from "./trace_options.ts";
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 
-/** Milliseconds since the epoch (UTC) of an Azure trace timestamp, or NaN if malformed. */
-export function parseAzureTimestamp(text: string): number {
+/**
+ * An Azure trace timestamp as whole epoch milliseconds (UTC) plus the sub-second fraction in
+ * ms, kept apart so differences stay exact; null if malformed.
+ */
+export function parseAzureTimestamp(text: string): { wholeMs: number; fracMs: number } | null {
   const m = TIMESTAMP.exec(text.trim());
-  if (!m) return NaN;
+  if (!m) return null;
   const [, y, mo, d, h, mi, s, frac] = m;
-  const whole = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
-  return whole + (frac ? Number(`0.${frac}`) * 1000 : 0);
+  return {
+    wholeMs: Date.UTC(+y, +mo - 1, +d, +h, +mi, +s),
+    fracMs: frac ? Number(`0.${frac}`) * 1000 : 0,
+  };
+}
+
+/** Milliseconds from `from` to `to`. */
+export function azureElapsedMs(
+  from: { wholeMs: number; fracMs: number },
+  to: { wholeMs: number; fracMs: number },
+): number {
+  return (to.wholeMs - from.wholeMs) + (to.fracMs - from.fracMs);
 }
 
 export function azureTraceSource(path: string, options: TraceOptions): RequestSource {
-  const parser = createReadStream(path).pipe(
+  requireReadable(path);
+  const stream = createReadStream(path);
+  const parser = stream.pipe(
     parse({ columns: true, info: true, skip_empty_lines: true, trim: true }),
   );
+  // pipe() does not forward read errors; without this one would escape as an uncaught error.
+  stream.on("error", (e) => parser.destroy(e));
   const records = parser[Symbol.asyncIterator]();
-  let first = NaN, previous = -Infinity, index = 0, done = false;
+  let first: { wholeMs: number; fracMs: number } | null = null;
+  let previous = -Infinity, index = 0, done = false;
   return {
     description: `Azure trace ${path} (rate x${options.rateScale})`,
     async next(): Promise<SimRequest[]> {
@@ -47,7 +65,7 @@ export function azureTraceSource(path: string, options: TraceOptions): RequestSo
           if (!(field in record)) throw fieldError(path, line, field, "is missing", undefined);
         }
         const at = parseAzureTimestamp(record.TIMESTAMP);
-        if (Number.isNaN(at)) {
+        if (!at) {
           throw fieldError(
             path,
             line,
@@ -56,12 +74,13 @@ export function azureTraceSource(path: string, options: TraceOptions): RequestSo
             record.TIMESTAMP,
           );
         }
-        if (at < previous) {
+        first ??= at;
+        const elapsed = azureElapsedMs(first, at);
+        if (elapsed < previous) {
           throw fieldError(path, line, "TIMESTAMP", "goes backwards", record.TIMESTAMP);
         }
-        previous = at;
-        if (Number.isNaN(first)) first = at;
-        const arrivalMs = (at - first) / options.rateScale;
+        previous = elapsed;
+        const arrivalMs = elapsed / options.rateScale;
         if (!withinLimits(options, index, arrivalMs)) {
           done = true;
           parser.destroy();

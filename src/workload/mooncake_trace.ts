@@ -6,10 +6,11 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { RequestSource, SimRequest } from "./request.ts";
-import { fieldError, tokenCount, TraceError } from "./trace_error.ts";
+import { fieldError, requireReadable, tokenCount, TraceError } from "./trace_error.ts";
 import { type TraceOptions, withinLimits } from "./trace_options.ts";
 
 export function mooncakeTraceSource(path: string, options: TraceOptions): RequestSource {
+  requireReadable(path);
   const stream = createReadStream(path);
   const lines = createInterface({ input: stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
   let line = 0, index = 0, previous = -Infinity, done = false;

@@ -31,3 +31,12 @@ export function tokenCount(
   }
   return n;
 }
+
+/** Fails early, by name, when a trace file cannot be opened. */
+export function requireReadable(path: string): void {
+  try {
+    if (!Deno.statSync(path).isFile) throw new Error("not a regular file");
+  } catch (e) {
+    throw new TraceError(`cannot read trace '${path}': ${(e as Error).message}`);
+  }
+}

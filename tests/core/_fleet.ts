@@ -83,6 +83,7 @@ export const configArb: fc.Arbitrary<PolicyConfigInput> = fc.record({
   tieWindowRelative: fc.constantFrom(0, 0.01),
   costMsPerDollarHour: fc.constantFrom(0, 100),
   interferenceWeight: fc.constantFrom(0, 1, 2.5),
+  candidateSample: fc.constantFrom(0, 0, 1, 2, 4),
   migration: fc.record({
     budget: fc.integer({ min: 0, max: 6 }),
     windowMs: fc.constantFrom(100, 1000),

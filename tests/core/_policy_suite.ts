@@ -248,6 +248,47 @@ export function policySuite(kind: string, make: CoreFactory): void {
     deepEqual([d.prefill, d.decode], [-1, -1]);
   });
 
+  test("candidate sampling scores k endpoints plus every prefix hit, never refusing capacity", () => {
+    const n = 16;
+    const both = Array.from({ length: n }, () => ({ role: "both" as const, ...GPU }));
+    const config = {
+      disaggregation: "never" as const,
+      candidateSample: 2,
+      tieWindowMs: 0,
+      tieWindowRelative: 0,
+    };
+    const core = fleet(make, config, both);
+    // Endpoint e queues e * 1000 tokens: the exhaustive pick is always 0.
+    for (let e = 0; e < n; e++) core.setLoad(e, { queuedPrefillTokens: e * 1000 });
+    const req: RouteRequest = { promptTokens: 1024, outputTokens: 16, prefixBlocks: [41, 42] };
+    const sampled = spread(core, req, "decode", 256);
+    ok(sampled.size > 4, `each decision sees only its sample: picks ${[...sampled]}`);
+    ok(!sampled.has(n - 1), "the worst endpoint loses to any other sampled one");
+    // A prefix hit is always scored: endpoint 9 caching the prompt wins every decision.
+    for (let e = 0; e < n; e++) core.setLoad(e, { queuedPrefillTokens: 0 });
+    core.addPrefixBlocks(9, [41, 42]);
+    deepEqual(spread(core, req, "decode"), new Set([9]));
+    // A sample with no room falls back to the whole pool: the one endpoint with room wins.
+    core.removeEndpointBlocks(9);
+    for (let e = 0; e < n; e++) core.setLoad(e, { activeKvBlocks: e === 5 ? 0 : 9999 });
+    deepEqual(spread(core, req, "decode"), new Set([5]));
+    // k >= the pool size is exhaustive.
+    core.configure({ ...config, candidateSample: n });
+    for (let e = 0; e < n; e++) core.setLoad(e, { activeKvBlocks: 0, queuedPrefillTokens: e });
+    deepEqual(spread(core, req, "decode"), new Set([0]));
+  });
+
+  test("candidate sampling keeps every prefill endpoint with a prefix hit in the prefill stage", () => {
+    const prefill = Array.from({ length: 16 }, () => ({ role: "prefill" as const, ...GPU }));
+    const core = fleet(make, { disaggregation: "always", candidateSample: 2 }, [
+      ...prefill,
+      { role: "decode", ...GPU },
+    ]);
+    ok(spread(core, LONG, "prefill").size > 4, "without a hit the sample decides");
+    core.addPrefixBlocks(11, [11, 12, 13, 14]);
+    deepEqual(spread(core, LONG, "prefill"), new Set([11]));
+  });
+
   test("migration fixes a hot spot, within the budget per window of the caller's clock", () => {
     const core = fleet(make, {
       migration: { budget: 3, windowMs: 1000, gapMs: 10, maxMovesPerPlan: 8 },

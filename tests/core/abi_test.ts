@@ -40,6 +40,7 @@ Deno.test("assembly/abi.ts repeats every constant of src/core/abi.ts", () => {
   }
   assertEquals(assemblyConstant("ABI_VERSION"), abi.ABI_VERSION);
   assertEquals(assemblyConstant("PREFILL_DRAW_SALT"), abi.PREFILL_DRAW_SALT);
+  assertEquals(assemblyConstant("SAMPLE_STRIDE"), abi.SAMPLE_STRIDE);
 });
 
 Deno.test("a fresh WASM core's regions equal the reference's initial state", () => {

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { deepStrictEqual } from "node:assert/strict";
-import { REGIONS } from "../../src/core/abi.ts";
+import { Ctr, REGIONS } from "../../src/core/abi.ts";
 import type { RouteDecision } from "../../src/core/request.ts";
 import type { Migration, ScoringCore } from "../../src/core/scoring_core.ts";
 import { createReferenceCore } from "../../src/core/reference/mod.ts";
@@ -31,7 +31,14 @@ function assertSameState(a: ScoringCore, b: ScoringCore, step: string): void {
 
 Deno.test("reference and WASM decide identically and keep identical state", () => {
   // Coverage guard: a property that never reaches migrations or prefix hits proves nothing.
-  const seen = { disaggregated: 0, prefixHits: 0, migrations: 0, noCapacity: 0, local: 0 };
+  const seen = {
+    disaggregated: 0,
+    prefixHits: 0,
+    migrations: 0,
+    noCapacity: 0,
+    local: 0,
+    sampled: 0,
+  };
   fc.assert(
     fc.property(scenarioArb, ({ config, endpoints, ops }) => {
       const reference = createReferenceCore(config, SMALL_CAPACITY);
@@ -46,7 +53,7 @@ Deno.test("reference and WASM decide identically and keep identical state", () =
         const w = applyOp(wasm, op, clocks.wasm, open.wasm);
         deepStrictEqual(w, r, `op ${i} (${op.kind}) returned different results`);
         assertSameState(reference, wasm, `op ${i} (${op.kind})`);
-        count(seen, op, r);
+        count(seen, op, r, reference);
       });
     }),
     { numRuns: 1000 },
@@ -57,11 +64,20 @@ Deno.test("reference and WASM decide identically and keep identical state", () =
 });
 
 function count(
-  seen: Record<"disaggregated" | "prefixHits" | "migrations" | "noCapacity" | "local", number>,
+  seen: Record<
+    "disaggregated" | "prefixHits" | "migrations" | "noCapacity" | "local" | "sampled",
+    number
+  >,
   op: Op,
   result: unknown,
+  core: ScoringCore,
 ): void {
   if (op.kind === "route") {
+    const { policy, candidateSample } = core.config;
+    const decodePool = core.state.counters[Ctr.DECODE_POOL_COUNT];
+    if (policy === "predictive" && candidateSample > 0 && decodePool > candidateSample) {
+      seen.sampled++;
+    }
     const decision = result as RouteDecision;
     if (decision.status !== "ok") seen.noCapacity++;
     else if (decision.disaggregated) seen.disaggregated++;

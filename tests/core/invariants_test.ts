@@ -104,11 +104,13 @@ for (const [kind, make] of IMPLEMENTATIONS) {
         fc.nat(),
         (config, [members, order], req, drawA, drawB) => {
           // With no tie window only exact ties remain, so both must land on the same cost.
+          // Candidate sampling gives that up by design (the sample follows endpoint order).
           const exact = {
             ...config,
             policy: "predictive" as const,
             tieWindowMs: 0,
             tieWindowRelative: 0,
+            candidateSample: 0,
           };
           const coreA = build(make, exact, members, identity(members.length));
           const a = coreA.route(req, 0, drawA >>> 0);
@@ -315,6 +317,10 @@ for (const [kind, make] of IMPLEMENTATIONS) {
         /'tieWindowMs' too small: expected number to be >=0: current value is -1/,
       ],
       [() => core.configure({ migration: { budget: 1e9 } }), /'migration.budget'/],
+      [
+        () => core.configure({ candidateSample: 2.5 }),
+        /'candidateSample' .*int.*: current value is 2.5/,
+      ],
       [
         () => core.configure({ policy: "fastest" as "predictive" }),
         /'policy' .* current value is "fastest"/,

@@ -10,7 +10,7 @@ import { GPU_PRESETS } from "../../src/engine_model/hardware.ts";
 import { MODEL_PRESETS } from "../../src/engine_model/models.ts";
 import { TimeModel } from "../../src/engine_model/time_model.ts";
 
-const FILE = "../shared/data/calibration/splitwise_perf_model.csv";
+const FILE = "tests/fixtures/data/splitwise_llama2_70b_tp2.csv";
 const rows = parseTimingCsv(await Deno.readTextFile(FILE), FILE);
 const llama2 = MODEL_PRESETS["llama-2-70b"];
 

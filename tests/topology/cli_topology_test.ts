@@ -6,22 +6,8 @@ import { CliError } from "../../src/cli/errors.ts";
 import { main } from "../../src/cli/main.ts";
 import { loadTopology, writeTopology } from "../../src/topology/load.ts";
 import { probeTopology } from "../../src/topology/probe.ts";
+import { captured } from "../_capture.ts";
 import { fixtureEnv, fixtureText, rejects } from "./_fixtures.ts";
-
-/** Runs `fn` with console.log/error captured. */
-async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...args: unknown[]) => out.push(args.join(" "));
-  console.error = (...args: unknown[]) => err.push(args.join(" "));
-  try {
-    const result = await fn();
-    return { result, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    Object.assign(console, { log, error });
-  }
-}
 
 const dir = await Deno.makeTempDir();
 addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

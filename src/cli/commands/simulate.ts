@@ -7,6 +7,7 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { readJson } from "../../io/json_file.ts";
 import { resolveSimConfig, type SimConfig, SimConfigError } from "../../sim/config.ts";
 import { runComparison } from "../../sim/run.ts";
+import { TopologyInputError } from "../../topology/mod.ts";
 import { WorkloadError } from "../../workload/resolve.ts";
 import { TraceError } from "../../workload/trace_error.ts";
 import { SYNTHETIC_PRESETS } from "../../workload/synthetic.ts";
@@ -14,6 +15,7 @@ import { CliError } from "../errors.ts";
 import { workloadFromFlags } from "../workload_flags.ts";
 import { comparisonTable } from "../format/comparison_table.ts";
 import { RunProgress } from "../format/progress.ts";
+import { reportErrors, writeHtmlReport } from "./report.ts";
 import {
   parseDurationMs,
   parseGpuSet,
@@ -45,6 +47,10 @@ export function simulateCommand() {
     .option("--model <name>", "model preset: llama-3-8b, llama-3-70b, llama-2-70b")
     .option("--gpu <name>", "GPU preset: a100, h100, h200, b200")
     .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option(
+      "--topology <file>",
+      "topology document (pdroute topology) placing the GPUs; default: all pairs equal",
+    )
     .option(
       "--migration-budget <n>",
       "migrations allowed per window (0 disables)",
@@ -81,6 +87,7 @@ export function simulateCommand() {
     .option("--out <dir>", "where run directories go", "artifacts/runs")
     .option("--run-id <id>", "run directory name (default: timestamp and seed)")
     .option("--no-artifacts", "write nothing, print results only")
+    .option("--no-report", "do not write report.html into the run directory")
     .option("--json", "print the results as JSON instead of a table")
     .action(async (opts) => {
       const config = await configFrom(opts);
@@ -101,7 +108,8 @@ export function simulateCommand() {
         });
       } catch (e) {
         if (
-          e instanceof TraceError || e instanceof SimConfigError || e instanceof WorkloadError
+          e instanceof TraceError || e instanceof SimConfigError || e instanceof WorkloadError ||
+          e instanceof TopologyInputError
         ) {
           throw new CliError(e.message);
         }
@@ -109,6 +117,11 @@ export function simulateCommand() {
       } finally {
         progress.stop();
       }
+      const report = opts.artifacts && opts.report
+        ? await reportErrors(() =>
+          writeHtmlReport([`${opts.out}/${runId}`], `${opts.out}/${runId}/report.html`)
+        )
+        : null;
       if (opts.json) {
         const dir = opts.artifacts ? `${opts.out}/${runId}` : null;
         console.log(
@@ -116,6 +129,7 @@ export function simulateCommand() {
             {
               runId,
               dir,
+              report: report?.path ?? null,
               runs: runs.map((r) => ({ label: r.label, dir: r.dir, summary: r.summary })),
             },
             null,
@@ -135,6 +149,7 @@ export function simulateCommand() {
       if (opts.artifacts) {
         console.log(`artifacts: ${opts.out}/${runId}/ (${runs.map((r) => r.label).join(", ")})`);
       }
+      if (report) console.log(`report: ${report.path}`);
     });
 }
 
@@ -164,6 +179,7 @@ async function configFrom(opts: Options): Promise<SimConfig> {
   set("gpu", opts.gpu);
   set("tensorParallel", opts.tp);
   set("seed", opts.seed);
+  set("topology", opts.topology);
   if (opts.sloTtftMs !== undefined || opts.sloTpotMs !== undefined) {
     flags.slo = {
       ...(opts.sloTtftMs !== undefined && { ttftMs: opts.sloTtftMs }),

@@ -1,4 +1,8 @@
-/** The side-by-side table `simulate` prints: one column per run, plus the change vs the first. */
+/**
+ * The side-by-side comparison of runs: one column per run, then the change (simulate) or the
+ * ratio (compare) of each against a baseline run. The rows are shared by the terminal table
+ * (`comparisonTable`) and the HTML report (`comparisonCells`).
+ */
 import Table from "cli-table3";
 import type { RunSummary } from "../../metrics/run_metrics.ts";
 
@@ -67,30 +71,85 @@ function format(x: number, digits = 1): string {
   });
 }
 
-function change(base: number, x: number, better: Row["better"]): string {
-  if (better === "none" || base === x) return "";
-  if (base === 0) return "";
+function change(base: number, x: number, better: Row["better"]): Cell {
+  if (better === "none" || base === x) return { text: "" };
+  if (base === 0) return { text: "" };
   const pct = (x - base) / Math.abs(base) * 100;
-  const good = better === "lower" ? pct < 0 : pct > 0;
-  return `${pct > 0 ? "+" : ""}${pct.toFixed(1)}% ${good ? "better" : "worse"}`;
+  const tone = (better === "lower" ? pct < 0 : pct > 0) ? "better" : "worse";
+  return { text: `${pct > 0 ? "+" : ""}${pct.toFixed(1)}% ${tone}`, tone };
 }
 
-export function comparisonTable(runs: readonly { label: string; summary: RunSummary }[]): string {
-  const showChange = runs.length > 1;
+/** `x` as a multiple of `base`, with the change in percent and which way is better. */
+function ratio(base: number, x: number, better: Row["better"]): Cell {
+  if (base === 0) return { text: x === 0 ? "same (0)" : "n/a (baseline 0)" };
+  const r = x / base;
+  const pct = (r - 1) * 100;
+  if (x === base) return { text: "1.000x (same)" };
+  const text = `${r.toFixed(3)}x (${pct > 0 ? "+" : ""}${pct.toFixed(1)}%)`;
+  if (better === "none") return { text };
+  const tone = (better === "lower" ? x < base : x > base) ? "better" : "worse";
+  return { text: `${text} ${tone}`, tone };
+}
+
+/** One table cell; `tone` says whether a change is an improvement. */
+export interface Cell {
+  readonly text: string;
+  readonly tone?: "better" | "worse";
+}
+
+export interface ComparisonOptions {
+  /** Index of the run the others are compared with (default 0). */
+  readonly baseline?: number;
+  /**
+   * false (simulate's table): one column of percent changes vs the baseline. true: one column
+   * per other run with its ratio to the baseline.
+   */
+  readonly ratios?: boolean;
+}
+
+/** The comparison as header and cells, for the terminal table and the HTML report alike. */
+export function comparisonCells(
+  runs: readonly { label: string; summary: RunSummary }[],
+  options: ComparisonOptions = {},
+): { head: string[]; rows: Cell[][] } {
+  const base = options.baseline ?? 0;
+  const others = runs.map((_, i) => i).filter((i) => i !== base);
   const head = ["metric", ...runs.map((r) => `${r.label} (${r.summary.run.policy})`)];
-  if (showChange) head.push(`change vs ${runs[0].label}`);
+  if (others.length > 0) {
+    if (options.ratios) head.push(...others.map((i) => `${runs[i].label} / ${runs[base].label}`));
+    else head.push(`change vs ${runs[base].label}`);
+  }
+  const rows = COMPARISON_ROWS.map((row) => {
+    const values = runs.map((r) => row.value(r.summary));
+    const cells: Cell[] = [
+      { text: row.label },
+      ...values.map((v) => ({ text: format(v, row.digits) })),
+    ];
+    if (others.length > 0 && options.ratios) {
+      cells.push(...others.map((i) => ratio(values[base], values[i], row.better)));
+    } else if (others.length > 0) {
+      const changes = others.map((i) => change(values[base], values[i], row.better));
+      const tones = new Set(changes.map((c) => c.tone));
+      cells.push({
+        text: changes.map((c) => c.text).join(" / "),
+        ...(tones.size === 1 && changes[0].tone && { tone: changes[0].tone }),
+      });
+    }
+    return cells;
+  });
+  return { head, rows };
+}
+
+export function comparisonTable(
+  runs: readonly { label: string; summary: RunSummary }[],
+  options: ComparisonOptions = {},
+): string {
+  const { head, rows } = comparisonCells(runs, options);
   const table = new Table({
     head,
     style: { head: [], border: [] },
     chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
   });
-  for (const row of COMPARISON_ROWS) {
-    const values = runs.map((r) => row.value(r.summary));
-    const cells = [row.label, ...values.map((v) => format(v, row.digits))];
-    if (showChange) {
-      cells.push(values.slice(1).map((v) => change(values[0], v, row.better)).join(" / "));
-    }
-    table.push(cells);
-  }
+  for (const row of rows) table.push(row.map((c) => c.text));
   return table.toString();
 }

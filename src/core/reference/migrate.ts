@@ -9,7 +9,7 @@
  */
 import { Cfg, Ctr, Move, PolicyKind, Role } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { linkClass, stepTimeMs, transferMs } from "./model.ts";
+import { linkClass, pmax, stepTimeMs, transferMs } from "./model.ts";
 
 function decodeCapable(s: CoreState, e: number): boolean {
   return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0;
@@ -120,7 +120,7 @@ export function planMigrations(s: CoreState, now: number, draw: number): number 
     s.moves[at + Move.KV_BLOCKS] = k;
     s.seqEndpoint[best] = dst;
     // Clamped so a host whose sequence and endpoint accounting disagree cannot go negative.
-    s.activeKv[src] = Math.max(0, kvA - k);
+    s.activeKv[src] = pmax(0, kvA - k);
     s.activeKv[dst] = kvB + k;
     s.activeSeqs[src] = nA - 1;
     s.activeSeqs[dst] = nB + 1;

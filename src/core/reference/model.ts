@@ -6,6 +6,20 @@
 import { Cfg, LinkClass } from "../abi.ts";
 import type { CoreState } from "../state.ts";
 
+/**
+ * The spec's max and min: `b` if it is strictly greater (smaller), else `a`. These are
+ * WebAssembly's f64x2.pmax / pmin (one instruction each, where f64.max / min cost a branchy
+ * NaN and signed-zero dance); they differ from Math.max / min only for NaN and signed zeros,
+ * so both implementations agree bit for bit on any input.
+ */
+export function pmax(a: number, b: number): number {
+  return a < b ? b : a;
+}
+
+export function pmin(a: number, b: number): number {
+  return b < a ? b : a;
+}
+
 /** An observation counts only if present and younger than `telemetryMaxAgeMs`. */
 export function observedFloor(
   obs: number,
@@ -19,7 +33,7 @@ export function observedFloor(
 
 /** Prompt tokens endpoint `e` must compute: the request minus its cached prefix blocks there. */
 export function uncachedTokens(s: CoreState, e: number, promptTokens: number): number {
-  return Math.max(0, promptTokens - s.matched[e] * s.config[Cfg.PREFIX_BLOCK_TOKENS]);
+  return pmax(0, promptTokens - s.matched[e] * s.config[Cfg.PREFIX_BLOCK_TOKENS]);
 }
 
 /** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
@@ -33,7 +47,7 @@ export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: nu
     now,
     cfg[Cfg.TELEMETRY_MAX_AGE_MS],
   );
-  return Math.max(queued, floor);
+  return pmax(queued, floor);
 }
 
 /**
@@ -55,8 +69,8 @@ export function stepTimeMs(s: CoreState, e: number, kv: number, now: number): nu
     now,
     cfg[Cfg.TELEMETRY_MAX_AGE_MS],
   );
-  const overflow = Math.max(0, kv - s.kvCapacity[e] * cfg[Cfg.DECODE_KV_USAGE_LIMIT]);
-  return Math.max(model, floor) + overflow * s.slabMsPerBlock[e];
+  const overflow = pmax(0, kv - s.kvCapacity[e] * cfg[Cfg.DECODE_KV_USAGE_LIMIT]);
+  return pmax(model, floor) + overflow * s.slabMsPerBlock[e];
 }
 
 /** Whether `e` can take `extraKv` more blocks (GPU up to the usage limit, then its host slab). */

@@ -4,20 +4,33 @@
  * endpoints never herd traffic onto the lowest-numbered one.
  */
 import { Cfg } from "../abi.ts";
+import { pmax } from "./model.ts";
 
-/** Index of the chosen candidate in costs[0..n), or -1 when every cost is +Infinity. */
+/** The largest cost that ties with `best`. */
+export function tieThreshold(cfg: Float64Array, best: number): number {
+  return best + pmax(cfg[Cfg.TIE_WINDOW_MS], cfg[Cfg.TIE_WINDOW_RELATIVE] * best);
+}
+
+/**
+ * The chosen endpoint among the first `count` of `members` by `costs[e]`, or -1 when `best` is
+ * +Infinity. `best` is their least cost, which the callers know from the pass that computed
+ * the costs. The ties are listed in `candidates`, in member order.
+ */
 export function pickNearMinimum(
   costs: Float64Array,
-  n: number,
+  members: Int32Array,
+  count: number,
   candidates: Int32Array,
   cfg: Float64Array,
+  best: number,
   draw: number,
 ): number {
-  let best = Infinity;
-  for (let i = 0; i < n; i++) if (costs[i] < best) best = costs[i];
   if (best === Infinity) return -1;
-  const threshold = best + Math.max(cfg[Cfg.TIE_WINDOW_MS], cfg[Cfg.TIE_WINDOW_RELATIVE] * best);
-  let count = 0;
-  for (let i = 0; i < n; i++) if (costs[i] <= threshold) candidates[count++] = i;
-  return candidates[(draw >>> 0) % count];
+  const threshold = tieThreshold(cfg, best);
+  let ties = 0;
+  for (let j = 0; j < count; j++) {
+    const e = members[j];
+    if (costs[e] <= threshold) candidates[ties++] = e;
+  }
+  return candidates[(draw >>> 0) % ties];
 }

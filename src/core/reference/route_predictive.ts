@@ -8,172 +8,75 @@
  * transfer to d. Then, if remote won, the prefill endpoint is picked for the chosen d. All
  * scores are in ms.
  */
-import {
-  Cfg,
-  Ctr,
-  Disaggregation,
-  LinkClass,
-  mix32,
-  PREFILL_DRAW_SALT,
-  Req,
-  Res,
-  Role,
-  Status,
-} from "../abi.ts";
+import { Cfg, Disaggregation, mix32, PREFILL_DRAW_SALT, Req, Res, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import {
-  fitsKv,
-  linkClass,
-  prefillInterferenceMs,
-  prefillTimeMs,
-  stepTimeMs,
-  transferMs,
-  uncachedTokens,
-} from "./model.ts";
-import { pickNearMinimum } from "./pick.ts";
+import { type DecodeView, scoreDecode, scoreDecodeStage } from "./decode_pool.ts";
+import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model.ts";
+import { pickNearMinimum, tieThreshold } from "./pick.ts";
+import { clearGroups, scoreGroups, scorePrefillStage } from "./prefill_pool.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
-
-function prefillEligible(s: CoreState, e: number): boolean {
-  return s.healthy[e] !== 0 && (s.role[e] & Role.PREFILL) !== 0 &&
-    s.queuedPrefill[e] <= s.config[Cfg.PREFILL_QUEUE_LIMIT_TOKENS];
-}
-
-function decodeEligible(s: CoreState, e: number, reqKv: number): boolean {
-  return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0 && fitsKv(s, e, reqKv);
-}
-
-/**
- * Fills `prefillTime[p]` with p's prefill cost: its predicted prefill time plus the stall it
- * imposes on p's own decoding sequences (+Infinity when p cannot prefill), and the group minima
- * that make "best remote prefill for d" an O(1) lookup: per NVLink domain, per (host, NUMA
- * node), per host. Returns the global minimum.
- */
-function scorePrefillPool(s: CoreState, n: number, prompt: number, now: number): number {
-  const domains = s.limits.domains;
-  const numaPerHost = s.limits.numaPerHost;
-  const hostBase = domains + s.limits.hosts * numaPerHost;
-  const gm = s.groupMin;
-  for (let e = 0; e < n; e++) {
-    if (s.domain[e] >= 0) gm[s.domain[e]] = Infinity;
-    gm[domains + s.host[e] * numaPerHost + s.numa[e]] = Infinity;
-    gm[hostBase + s.host[e]] = Infinity;
-  }
-  let minAll = Infinity;
-  for (let e = 0; e < n; e++) {
-    if (!prefillEligible(s, e)) {
-      s.prefillTime[e] = Infinity;
-      continue;
-    }
-    const u = uncachedTokens(s, e, prompt);
-    const t = prefillTimeMs(s, e, u, now) + prefillInterferenceMs(s, e, u);
-    s.prefillTime[e] = t;
-    if (t < minAll) minAll = t;
-    const dom = s.domain[e];
-    if (dom >= 0 && t < gm[dom]) gm[dom] = t;
-    const hn = domains + s.host[e] * numaPerHost + s.numa[e];
-    if (t < gm[hn]) gm[hn] = t;
-    const h = hostBase + s.host[e];
-    if (t < gm[h]) gm[h] = t;
-  }
-  return minAll;
-}
-
-/** Best prefill cost for decode endpoint d via a remote (or its own) prefill; exact, via group minima. */
-function remoteTtft(s: CoreState, d: number, step: number, minAll: number, prompt: number): number {
-  const cfg = s.config;
-  const domains = s.limits.domains;
-  const numaPerHost = s.limits.numaPerHost;
-  const gm = s.groupMin;
-  let r = minAll + transferMs(cfg, LinkClass.NETWORK, prompt);
-  const dom = s.domain[d];
-  if (dom >= 0) r = Math.min(r, gm[dom] + transferMs(cfg, LinkClass.NVLINK, prompt));
-  r = Math.min(
-    r,
-    gm[domains + s.host[d] * numaPerHost + s.numa[d]] + transferMs(cfg, LinkClass.PCIE, prompt),
-  );
-  r = Math.min(
-    r,
-    gm[domains + s.limits.hosts * numaPerHost + s.host[d]] +
-      transferMs(cfg, LinkClass.CROSS_NUMA, prompt),
-  );
-  r = r + step;
-  // Prefill on d itself: no transfer, and the first token comes out of the prefill.
-  return Math.min(r, s.prefillTime[d]);
-}
-
-/** Decode endpoint d's scores: `local`, `remote` and `ttft` are prefill costs (interference included). */
-interface DecodeView {
-  step: number;
-  local: number;
-  remote: number;
-  ttft: number;
-  /** Delay the request's KV imposes on d's running sequences over its output. */
-  decodeInterference: number;
-}
-
-/** Scores decode endpoint d; `out` avoids allocating per endpoint. */
-function scoreDecode(
-  s: CoreState,
-  d: number,
-  reqKv: number,
-  minAll: number,
-  now: number,
-  out: DecodeView,
-): void {
-  const cfg = s.config;
-  const prompt = s.request[Req.PROMPT_TOKENS];
-  const mode = cfg[Cfg.DISAGGREGATION];
-  const anyPrefill = minAll < Infinity;
-  const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, now);
-  const u = uncachedTokens(s, d, prompt);
-  const local = prefillTimeMs(s, d, u, now) + prefillInterferenceMs(s, d, u);
-  const considerRemote = mode === Disaggregation.ALWAYS
-    ? anyPrefill
-    : mode === Disaggregation.CONDITIONAL && anyPrefill && u >= cfg[Cfg.LOCAL_PREFILL_MAX_TOKENS];
-  const remote = considerRemote ? remoteTtft(s, d, step, minAll, prompt) : Infinity;
-  let ttft: number;
-  if (mode === Disaggregation.ALWAYS) {
-    ttft = anyPrefill ? remote : (cfg[Cfg.ALLOW_SPILLOVER] !== 0 ? local : Infinity);
-  } else {
-    ttft = Math.min(local, remote);
-  }
-  out.step = step;
-  out.local = local;
-  out.remote = remote;
-  out.ttft = ttft;
-  out.decodeInterference = cfg[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[d] *
-    s.request[Req.OUTPUT_TOKENS] * (step - stepTimeMs(s, d, s.activeKv[d], now));
-}
+import { writeDecision, writeFailure } from "./result.ts";
+import type { Members } from "./sample.ts";
 
 export function routePredictive(s: CoreState, now: number, draw: number): number {
   const touchedCount = matchPrefix(s);
-  const status = decide(s, now, draw);
+  const status = decide(s, now, draw, touchedCount);
   clearMatches(s, touchedCount);
   return status;
 }
 
-function decide(s: CoreState, now: number, draw: number): number {
+/**
+ * Whether any decode endpoint may take a remote prefill: never under `never`, and not under
+ * `conditional` when the whole prompt is below the local-prefill threshold (uncached <= P).
+ */
+function needsPrefillPool(cfg: Float64Array, prompt: number): boolean {
+  const mode = cfg[Cfg.DISAGGREGATION];
+  return mode === Disaggregation.ALWAYS ||
+    (mode === Disaggregation.CONDITIONAL && prompt >= cfg[Cfg.LOCAL_PREFILL_MAX_TOKENS]);
+}
+
+function decide(s: CoreState, now: number, draw: number, touchedCount: number): number {
+  const prompt = s.request[Req.PROMPT_TOKENS];
+  const prefillDraw = mix32(draw ^ PREFILL_DRAW_SALT);
+  const prefill: Members = { list: s.prefillPool, count: 0 };
+  const minAll = needsPrefillPool(s.config, prompt)
+    ? scorePrefillStage(s, prefill, prompt, now, prefillDraw, touchedCount)
+    : Infinity;
+  const groups = minAll < Infinity
+    ? scoreGroups(s, prefill.list, prefill.count, prompt, minAll)
+    : 0;
+  const status = decideWithGroups(s, now, draw, prefillDraw, touchedCount, minAll, prefill);
+  clearGroups(s, groups);
+  return status;
+}
+
+function decideWithGroups(
+  s: CoreState,
+  now: number,
+  draw: number,
+  prefillDraw: number,
+  touchedCount: number,
+  minAll: number,
+  prefill: Members,
+): number {
   const cfg = s.config;
   const res = s.result;
-  const n = s.counters[Ctr.ENDPOINT_COUNT];
   const prompt = s.request[Req.PROMPT_TOKENS];
   const output = s.request[Req.OUTPUT_TOKENS];
   const mode = cfg[Cfg.DISAGGREGATION];
   const reqKv = Math.ceil((prompt + output) / cfg[Cfg.KV_BLOCK_TOKENS]);
-  const costWeight = cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
-  const minAll = mode === Disaggregation.NEVER ? Infinity : scorePrefillPool(s, n, prompt, now);
-  const view: DecodeView = { step: 0, local: 0, remote: 0, ttft: 0, decodeInterference: 0 };
+  const view: DecodeView = {
+    step: 0,
+    local: 0,
+    self: 0,
+    remote: 0,
+    ttft: 0,
+    decodeInterference: 0,
+  };
 
-  for (let d = 0; d < n; d++) {
-    if (!decodeEligible(s, d, reqKv)) {
-      s.cost[d] = Infinity;
-      continue;
-    }
-    scoreDecode(s, d, reqKv, minAll, now, view);
-    s.cost[d] = view.ttft + output * view.step + view.decodeInterference +
-      s.costPerHour[d] * costWeight;
-  }
-  const d = pickNearMinimum(s.cost, n, s.candidates, cfg, draw);
+  const decode: Members = { list: s.decodePool, count: 0 };
+  const best = scoreDecodeStage(s, decode, reqKv, minAll, now, draw, touchedCount, view);
+  const d = pickNearMinimum(s.cost, decode.list, decode.count, s.candidates, cfg, best, draw);
   res[Res.REQUEST_KV_BLOCKS] = reqKv;
   if (d < 0) {
     const noPrefill = mode === Disaggregation.ALWAYS && !(minAll < Infinity) &&
@@ -187,42 +90,42 @@ function decide(s: CoreState, now: number, draw: number): number {
   let prefillCost = view.local;
   let transfer = 0;
   if (useRemote) {
-    for (let e = 0; e < n; e++) {
-      const t = s.prefillTime[e];
-      s.cost[e] = t === Infinity || e === d
-        ? t
-        : t + transferMs(cfg, linkClass(s, e, d), prompt) + view.step;
-    }
-    p = pickNearMinimum(s.cost, n, s.candidates, cfg, mix32(draw ^ PREFILL_DRAW_SALT));
-    prefillCost = s.cost[p];
+    p = pickPrefill(s, prefill, d, view, prefillDraw);
     transfer = transferMs(cfg, linkClass(s, p, d), prompt);
+    prefillCost = p === d ? view.self : s.prefillTime[p] + transfer + view.step;
   }
   // The reported TTFT is the request's own: the prefill time without the interference term.
   const uncached = uncachedTokens(s, p, prompt);
   const ownPrefill = prefillTimeMs(s, p, uncached, now);
   const ttft = p === d ? ownPrefill : ownPrefill + transfer + view.step;
-  res[Res.STATUS] = Status.OK;
-  res[Res.PREFILL] = p;
-  res[Res.DECODE] = d;
-  res[Res.DISAGGREGATED] = p === d ? 0 : 1;
-  res[Res.TTFT_MS] = ttft;
-  res[Res.TPOT_MS] = view.step;
-  res[Res.UNCACHED_TOKENS] = uncached;
-  res[Res.TRANSFER_MS] = transfer;
-  res[Res.COST_MS] = prefillCost + output * view.step + view.decodeInterference +
-    s.costPerHour[d] * costWeight;
-  return Status.OK;
+  const cost = prefillCost + output * view.step + view.decodeInterference +
+    s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
+  return writeDecision(res, p, d, ttft, view.step, uncached, transfer, cost);
 }
 
-export function writeFailure(res: Float64Array, status: number): number {
-  res[Res.STATUS] = status;
-  res[Res.PREFILL] = -1;
-  res[Res.DECODE] = -1;
-  res[Res.DISAGGREGATED] = 0;
-  res[Res.TTFT_MS] = Infinity;
-  res[Res.TPOT_MS] = Infinity;
-  res[Res.UNCACHED_TOKENS] = 0;
-  res[Res.TRANSFER_MS] = 0;
-  res[Res.COST_MS] = Infinity;
-  return status;
+/**
+ * Picks p for decode endpoint d among the near-minimum of t[p] + transfer(p, d) + step(d) over
+ * the prefill stage's members, and self(d) for d itself, listed last. Their minimum is
+ * remote(d), exact thanks to the group minima, so one pass lists the candidates; p with t[p]
+ * above the threshold is skipped unpriced, since no cost is below its t[p].
+ */
+function pickPrefill(
+  s: CoreState,
+  prefill: Members,
+  d: number,
+  view: DecodeView,
+  draw: number,
+): number {
+  const prompt = s.request[Req.PROMPT_TOKENS];
+  const threshold = tieThreshold(s.config, view.remote);
+  let ties = 0;
+  for (let j = 0; j < prefill.count; j++) {
+    const e = prefill.list[j];
+    const t = s.prefillTime[e];
+    if (e === d || !(t <= threshold)) continue;
+    const cost = t + transferMs(s.config, linkClass(s, e, d), prompt) + view.step;
+    if (cost <= threshold) s.candidates[ties++] = e;
+  }
+  if (view.self <= threshold) s.candidates[ties++] = d;
+  return s.candidates[(draw >>> 0) % ties];
 }

@@ -8,7 +8,7 @@ import { Cfg, Ctr, Disaggregation, Req, Res, Role, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
 import { linkClass, prefillTimeMs, stepTimeMs, transferMs, uncachedTokens } from "./model.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
-import { writeFailure } from "./route_predictive.ts";
+import { writeDecision, writeFailure } from "./result.ts";
 
 /** Next healthy endpoint with `roleBit` at or after the cursor; advances the cursor past it. */
 function nextInCycle(s: CoreState, n: number, cursorSlot: number, roleBit: number): number {
@@ -59,14 +59,6 @@ function decide(s: CoreState, now: number): number {
   const ttft = p === d
     ? prefillTimeMs(s, p, uncached, now)
     : prefillTimeMs(s, p, uncached, now) + transfer + step;
-  res[Res.STATUS] = Status.OK;
-  res[Res.PREFILL] = p;
-  res[Res.DECODE] = d;
-  res[Res.DISAGGREGATED] = p === d ? 0 : 1;
-  res[Res.TTFT_MS] = ttft;
-  res[Res.TPOT_MS] = step;
-  res[Res.UNCACHED_TOKENS] = uncached;
-  res[Res.TRANSFER_MS] = transfer;
-  res[Res.COST_MS] = ttft + output * step + s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
-  return Status.OK;
+  const cost = ttft + output * step + s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
+  return writeDecision(res, p, d, ttft, step, uncached, transfer, cost);
 }

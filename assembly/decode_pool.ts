@@ -1,0 +1,210 @@
+// The decode stage's pool pass: twin of src/core/reference/decode_pool.ts, with remoteTtft
+// (src/core/reference/prefill_pool.ts) inlined. The per-decision values (config, transfer
+// times per link class, request) are computed once into globals by prepareDecode: kept in
+// locals, V8 spills them anyway and may even recompute them inside the loop. The
+// per-endpoint loop calls nothing.
+
+import {
+  CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DECODE_KV_USAGE_LIMIT,
+  CFG_DISAGGREGATION, CFG_INTERFERENCE_WEIGHT, CFG_LOCAL_PREFILL_MAX_TOKENS, CFG_PREFILL_QUEUE_LIMIT_TOKENS,
+  CFG_PREFIX_BLOCK_TOKENS, CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
+  CFG_TTFT_OBSERVED_WEIGHT, CTR_DECODE_POOL_COUNT, DISAGGREGATION_ALWAYS,
+  DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
+  LINKCLASS_PCIE, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, ROLE_DECODE, ROLE_PREFILL,
+} from "./abi";
+import {
+  base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COST,
+  REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
+  REGION_DECODE_POOL, REGION_DECODE_SAMPLE, REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY,
+  REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MATCHED, REGION_NUMA,
+  REGION_PREFILL_MS_PER_TOKEN, REGION_QUEUED_PREFILL, REGION_REQUEST, REGION_ROLE,
+  REGION_SLAB_MS_PER_BLOCK, REGION_TPOT_OBS, REGION_TPOT_OBS_AT, REGION_TTFT_OBS,
+  REGION_TTFT_OBS_AT,
+} from "./layout";
+import { f64At, i32At, setF64 } from "./mem";
+import { pmax, pmin, transferMs } from "./model";
+import { tieThreshold } from "./pick";
+import { sampleMembers } from "./sample";
+
+// Per-decision values, set by prepareDecode.
+let reqKv: f64 = 0;
+let now: f64 = 0;
+let prompt: f64 = 0;
+let output: f64 = 0;
+let limitFrac: f64 = 0;
+let blockTokens: f64 = 0;
+let ttftWeight: f64 = 0;
+let tpotWeight: f64 = 0;
+let maxAge: f64 = 0;
+let localMax: f64 = 0;
+let queueLimit: f64 = 0;
+let costWeight: f64 = 0;
+let interference: f64 = 0;
+let xNvlink: f64 = 0;
+let xPcie: f64 = 0;
+let xCrossNuma: f64 = 0;
+let xNetwork: f64 = 0; // globalMin + transfer(network)
+let anyPrefill: bool = false;
+let always: bool = false;
+let conditional: bool = false;
+let spillover: bool = false;
+
+export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
+  const cfg = base(REGION_CONFIG);
+  const request = base(REGION_REQUEST);
+  const mode = <i32>f64At(cfg, CFG_DISAGGREGATION);
+  reqKv = kv;
+  now = at;
+  prompt = f64At(request, REQ_PROMPT_TOKENS);
+  output = f64At(request, REQ_OUTPUT_TOKENS);
+  limitFrac = f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT);
+  blockTokens = f64At(cfg, CFG_PREFIX_BLOCK_TOKENS);
+  ttftWeight = f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT);
+  tpotWeight = f64At(cfg, CFG_TPOT_OBSERVED_WEIGHT);
+  maxAge = f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS);
+  localMax = f64At(cfg, CFG_LOCAL_PREFILL_MAX_TOKENS);
+  queueLimit = f64At(cfg, CFG_PREFILL_QUEUE_LIMIT_TOKENS);
+  costWeight = f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR);
+  interference = f64At(cfg, CFG_INTERFERENCE_WEIGHT);
+  xNvlink = transferMs(LINKCLASS_NVLINK, prompt);
+  xPcie = transferMs(LINKCLASS_PCIE, prompt);
+  xCrossNuma = transferMs(LINKCLASS_CROSS_NUMA, prompt);
+  xNetwork = minAll + transferMs(LINKCLASS_NETWORK, prompt);
+  anyPrefill = minAll < Infinity;
+  always = mode == DISAGGREGATION_ALWAYS;
+  conditional = mode == DISAGGREGATION_CONDITIONAL;
+  spillover = f64At(cfg, CFG_ALLOW_SPILLOVER) != 0;
+}
+
+// The decode view of the chosen endpoint (AssemblyScript has no cheap tuples).
+export let viewStep: f64 = 0;
+export let viewLocal: f64 = 0;
+export let viewSelf: f64 = 0;
+export let viewRemote: f64 = 0;
+export let viewDecodeInterference: f64 = 0;
+
+/** cost(d) for a decode-eligible d; with `view` (a constant), also fills the view globals. */
+// @ts-ignore: decorator
+@inline function scoreOne(d: i32, kvNew: f64, kvLimit: f64, view: bool): f64 {
+  const tpot = f64At(base(REGION_TPOT_OBS), d);
+  const tpotFloor = tpot > 0 && now - f64At(base(REGION_TPOT_OBS_AT), d) <= maxAge
+    ? tpot * tpotWeight
+    : 0;
+  const baseMs = f64At(base(REGION_DECODE_BASE_MS), d);
+  const perBlock = f64At(base(REGION_DECODE_MS_PER_BLOCK), d);
+  const slabMs = f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
+  const step = pmax(baseMs + perBlock * kvNew, tpotFloor) + pmax(0, kvNew - kvLimit) * slabMs;
+  const u = pmax(0, prompt - <f64>i32At(base(REGION_MATCHED), d) * blockTokens);
+  const ttftSeen = f64At(base(REGION_TTFT_OBS), d);
+  const ttftFloor = ttftSeen > 0 && now - f64At(base(REGION_TTFT_OBS_AT), d) <= maxAge
+    ? ttftSeen * ttftWeight
+    : 0;
+  const q = f64At(base(REGION_QUEUED_PREFILL), d);
+  const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
+  const mpt = f64At(base(REGION_PREFILL_MS_PER_TOKEN), d);
+  // Prefill cost: time plus the stall it imposes on d's decoding sequences.
+  const local = pmax((q + u) * mpt, ttftFloor) + interference * seqs * u * mpt;
+  let remote = Infinity;
+  let self = Infinity; // only read when remote is considered
+  if (always ? anyPrefill : conditional && anyPrefill && u >= localMax) {
+    const gm = base(REGION_GROUP_MIN);
+    const host = i32At(base(REGION_HOST), d);
+    let r = xNetwork;
+    const dom = i32At(base(REGION_DOMAIN), d);
+    if (dom >= 0) r = pmin(r, f64At(gm, dom) + xNvlink);
+    const numaGroup = capDomains + host * capNumaPerHost + i32At(base(REGION_NUMA), d);
+    r = pmin(r, f64At(gm, numaGroup) + xPcie);
+    r = pmin(r, f64At(gm, capDomains + capHosts * capNumaPerHost + host) + xCrossNuma);
+    r = r + step;
+    // Prefill on d itself (prefillEligible(d); d is healthy): no transfer.
+    self = (i32At(base(REGION_ROLE), d) & ROLE_PREFILL) != 0 && q <= queueLimit ? local : Infinity;
+    remote = pmin(r, self);
+  }
+  let ttft: f64;
+  if (always) {
+    ttft = anyPrefill ? remote : (spillover ? local : Infinity);
+  } else {
+    ttft = pmin(local, remote);
+  }
+  // The delay the request's KV imposes on d's running sequences over its output.
+  const kvNow = f64At(base(REGION_ACTIVE_KV), d);
+  const stepNow = pmax(baseMs + perBlock * kvNow, tpotFloor) + pmax(0, kvNow - kvLimit) * slabMs;
+  const decodeInterference = interference * seqs * output * (step - stepNow);
+  if (view) {
+    viewStep = step;
+    viewLocal = local;
+    viewSelf = self;
+    viewRemote = remote;
+    viewDecodeInterference = decodeInterference;
+  }
+  return ttft + output * step + decodeInterference + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
+}
+
+// The decode stage's members (AssemblyScript has no cheap tuples): set by scoreDecodeStage.
+export let decodeMembers: usize = 0;
+export let decodeCount: i32 = 0;
+
+/**
+ * The decode stage's pass over its members (the pool, or its sample under candidateSample):
+ * cost[d] for each; returns the least. A sample with no eligible endpoint falls back to the
+ * whole pool. Call prepareDecode first.
+ */
+export function scoreDecodeStage(draw: u32, touchedCount: i32): f64 {
+  const pool = base(REGION_DECODE_POOL);
+  const poolCount = i32At(base(REGION_COUNTERS), CTR_DECODE_POOL_COUNT);
+  const sample = base(REGION_DECODE_SAMPLE);
+  const sampled = sampleMembers(pool, poolCount, ROLE_DECODE, draw, touchedCount, sample);
+  if (sampled >= 0) {
+    const best = scoreMembers(sample, sampled);
+    if (best < Infinity) {
+      decodeMembers = sample;
+      decodeCount = sampled;
+      return best;
+    }
+  }
+  decodeMembers = pool;
+  decodeCount = poolCount;
+  return scoreMembers(pool, poolCount);
+}
+
+/** Scores the first `count` endpoints of the list at `members`; returns the least cost. */
+function scoreMembers(members: usize, count: i32): f64 {
+  const cost = base(REGION_COST);
+  let best = Infinity;
+  let threshold = Infinity;
+  for (let j = 0; j < count; j++) {
+    const d = i32At(members, j);
+    if (i32At(base(REGION_HEALTHY), d) == 0) {
+      setF64(cost, d, Infinity);
+      continue;
+    }
+    const kvNew = f64At(base(REGION_ACTIVE_KV), d) + reqKv;
+    const kvLimit = f64At(base(REGION_KV_CAPACITY), d) * limitFrac;
+    if (!(kvNew <= kvLimit + f64At(base(REGION_HOST_KV_FREE), d))) {
+      setF64(cost, d, Infinity);
+      continue;
+    }
+    // decodeLowerBound (reference): no cost of d is below it; an endpoint whose bound is above
+    // the tie threshold of the best so far cannot tie.
+    const model = f64At(base(REGION_DECODE_BASE_MS), d) +
+      f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew;
+    const bound = output * model + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
+    if (bound > threshold) {
+      setF64(cost, d, Infinity);
+      continue;
+    }
+    const c = scoreOne(d, kvNew, kvLimit, false);
+    setF64(cost, d, c);
+    if (c < best) {
+      best = c;
+      threshold = tieThreshold(c);
+    }
+  }
+  return best;
+}
+
+/** Fills the view globals for decode endpoint d (eligible). Call prepareDecode first. */
+export function scoreDecodeView(d: i32): void {
+  const kvNew = f64At(base(REGION_ACTIVE_KV), d) + reqKv;
+  scoreOne(d, kvNew, f64At(base(REGION_KV_CAPACITY), d) * limitFrac, true);
+}
