@@ -49,6 +49,11 @@ function decodeCapable(e: i32): bool {
   return i32At(base(REGION_HEALTHY), e) != 0 && (i32At(base(REGION_ROLE), e) & ROLE_DECODE) != 0;
 }
 
+// Twin of decodeOnly: migration targets decode only (see the reference for why).
+function decodeOnly(e: i32): bool {
+  return i32At(base(REGION_HEALTHY), e) != 0 && i32At(base(REGION_ROLE), e) == ROLE_DECODE;
+}
+
 function expireWindow(now: f64): void {
   const counters = base(REGION_COUNTERS);
   const times = base(REGION_MIGRATION_TIMES);
@@ -119,7 +124,7 @@ export function planMigrations(now: f64, draw: u32): i32 {
     if (src < 0) break;
     for (let i = 0; i < n; i++) {
       const e = (start + i) % n;
-      if (e == src || !decodeCapable(e)) continue;
+      if (e == src || !decodeOnly(e)) continue;
       const t = stepTimeMs(e, f64At(activeKv, e), now);
       if (t < cool) {
         cool = t;

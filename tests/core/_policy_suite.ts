@@ -309,6 +309,26 @@ export function policySuite(kind: string, make: CoreFactory): void {
     equal(core.state.activeSeqs[0] + core.state.activeSeqs[1], 10, "sequences are conserved");
   });
 
+  test("migration moves work onto decode-only endpoints, never onto a shared one", () => {
+    const core = fleet(make, { migration: { budget: 8, gapMs: 0, maxMovesPerPlan: 8 } }, [
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+    ]);
+    for (let i = 0; i < 10; i++) {
+      core.sequences.open(0, 400, 500);
+      core.addLoad(0, 0, 1, 400);
+    }
+    equal(
+      core.planMigrations(0, 1).length,
+      0,
+      "a shared pool: the target would also be prefilling",
+    );
+    core.setEndpointCount(3);
+    core.setEndpoint(2, { role: "decode", ...GPU, decodeMsPerKvBlock: 0.01 });
+    const moves = core.planMigrations(1, 1);
+    ok(moves.length > 0 && moves.every((m) => m.to === 2), JSON.stringify(moves));
+  });
+
   test("no migration below the gap, and none under round robin", () => {
     const config = { migration: { budget: 8, gapMs: 1e9 } };
     const core = fleet(make, config, [{ role: "decode", ...GPU, decodeMsPerKvBlock: 0.01 }, {

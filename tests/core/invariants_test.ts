@@ -177,6 +177,7 @@ for (const [kind, make] of IMPLEMENTATIONS) {
             ok(moves.length <= migration.maxMovesPerPlan);
             for (const m of moves) {
               ok(m.from !== m.to, "moved to where it already was");
+              equal(core.state.role[m.to], Role.DECODE, "migration targets decode only");
               ok(
                 !moves.some((o) => o !== m && o.sequence === m.sequence),
                 "moved twice in one plan",

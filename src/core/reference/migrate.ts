@@ -2,8 +2,8 @@
  * Migration planning (docs/POLICY.md, "Migration"), TS reference.
  *
  * Repeatedly: take the hottest decode endpoint (highest predicted step time) that holds at
- * least one registered sequence, the coolest other eligible decode endpoint, and the sequence on the hot one whose
- * move has the largest predicted net benefit. Move it only if benefit - cost > gap and the
+ * least one registered sequence, the coolest other decode-only endpoint, and the sequence on the
+ * hot one whose move has the largest predicted net benefit. Move it only if benefit - cost > gap and the
  * budget for the window ending now is not spent. Planned moves are applied to the core's own
  * accounting at once, so the next pick sees them.
  */
@@ -13,6 +13,15 @@ import { linkClass, pmax, stepTimeMs, transferMs } from "./model.ts";
 
 function decodeCapable(s: CoreState, e: number): boolean {
   return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0;
+}
+
+/**
+ * A migration target must decode only. A shared-pool endpoint (role both) is where the router
+ * also sends prompts, and the benefit model prices decode steps only: moving decode work onto
+ * it slowed its prefills (simulated shared pool: TTFT p95 +20% vs no migration).
+ */
+function decodeOnly(s: CoreState, e: number): boolean {
+  return s.healthy[e] !== 0 && s.role[e] === Role.DECODE;
 }
 
 /** Drops ring entries that left the window (now - window, now]. */
@@ -76,7 +85,7 @@ export function planMigrations(s: CoreState, now: number, draw: number): number 
     if (src < 0) break;
     for (let i = 0; i < n; i++) {
       const e = (start + i) % n;
-      if (e === src || !decodeCapable(s, e)) continue;
+      if (e === src || !decodeOnly(s, e)) continue;
       const t = stepTimeMs(s, e, s.activeKv[e], now);
       if (t < cool) {
         cool = t;
