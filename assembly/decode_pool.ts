@@ -22,7 +22,7 @@ import {
   REGION_TTFT_OBS_AT,
 } from "./layout";
 import { f64At, i32At, setF64 } from "./mem";
-import { pmax, pmin, transferMs } from "./model";
+import { observedScale, pmax, pmin, transferMs } from "./model";
 import { tieThreshold } from "./pick";
 import { sampleMembers } from "./sample";
 
@@ -83,27 +83,38 @@ export let viewSelf: f64 = 0;
 export let viewRemote: f64 = 0;
 export let viewDecodeInterference: f64 = 0;
 
+/** Twin of tpotScale (reference): the observed TPOT factor on d's modelled step. */
+// @ts-ignore: decorator
+@inline function tpotScaleOf(d: i32): f64 {
+  return observedScale(
+    f64At(base(REGION_TPOT_OBS), d),
+    f64At(base(REGION_TPOT_OBS_AT), d),
+    tpotWeight,
+    now,
+    maxAge,
+  );
+}
+
 /** cost(d) for a decode-eligible d; with `view` (a constant), also fills the view globals. */
 // @ts-ignore: decorator
-@inline function scoreOne(d: i32, kvNew: f64, kvLimit: f64, view: bool): f64 {
-  const tpot = f64At(base(REGION_TPOT_OBS), d);
-  const tpotFloor = tpot > 0 && now - f64At(base(REGION_TPOT_OBS_AT), d) <= maxAge
-    ? tpot * tpotWeight
-    : 0;
+@inline function scoreOne(d: i32, kvNew: f64, kvLimit: f64, tpotScale: f64, view: bool): f64 {
   const baseMs = f64At(base(REGION_DECODE_BASE_MS), d);
   const perBlock = f64At(base(REGION_DECODE_MS_PER_BLOCK), d);
   const slabMs = f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
-  const step = pmax(baseMs + perBlock * kvNew, tpotFloor) + pmax(0, kvNew - kvLimit) * slabMs;
+  const step = (baseMs + perBlock * kvNew) * tpotScale + pmax(0, kvNew - kvLimit) * slabMs;
   const u = pmax(0, prompt - <f64>i32At(base(REGION_MATCHED), d) * blockTokens);
-  const ttftSeen = f64At(base(REGION_TTFT_OBS), d);
-  const ttftFloor = ttftSeen > 0 && now - f64At(base(REGION_TTFT_OBS_AT), d) <= maxAge
-    ? ttftSeen * ttftWeight
-    : 0;
+  const ttftScale = observedScale(
+    f64At(base(REGION_TTFT_OBS), d),
+    f64At(base(REGION_TTFT_OBS_AT), d),
+    ttftWeight,
+    now,
+    maxAge,
+  );
   const q = f64At(base(REGION_QUEUED_PREFILL), d);
   const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
   const mpt = f64At(base(REGION_PREFILL_MS_PER_TOKEN), d);
   // Prefill cost: time plus the stall it imposes on d's decoding sequences.
-  const local = pmax((q + u) * mpt, ttftFloor) + interference * seqs * u * mpt;
+  const local = (q + u) * mpt * ttftScale + interference * seqs * u * mpt;
   let remote = Infinity;
   let self = Infinity; // only read when remote is considered
   if (always ? anyPrefill : conditional && anyPrefill && u >= localMax) {
@@ -128,7 +139,7 @@ export let viewDecodeInterference: f64 = 0;
   }
   // The delay the request's KV imposes on d's running sequences over its output.
   const kvNow = f64At(base(REGION_ACTIVE_KV), d);
-  const stepNow = pmax(baseMs + perBlock * kvNow, tpotFloor) + pmax(0, kvNow - kvLimit) * slabMs;
+  const stepNow = (baseMs + perBlock * kvNow) * tpotScale + pmax(0, kvNow - kvLimit) * slabMs;
   const decodeInterference = interference * seqs * output * (step - stepNow);
   if (view) {
     viewStep = step;
@@ -186,14 +197,15 @@ function scoreMembers(members: usize, count: i32): f64 {
     }
     // decodeLowerBound (reference): no cost of d is below it; an endpoint whose bound is above
     // the tie threshold of the best so far cannot tie.
-    const model = f64At(base(REGION_DECODE_BASE_MS), d) +
-      f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew;
+    const scale = tpotScaleOf(d);
+    const model = (f64At(base(REGION_DECODE_BASE_MS), d) +
+      f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew) * scale;
     const bound = output * model + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
     if (bound > threshold) {
       setF64(cost, d, Infinity);
       continue;
     }
-    const c = scoreOne(d, kvNew, kvLimit, false);
+    const c = scoreOne(d, kvNew, kvLimit, scale, false);
     setF64(cost, d, c);
     if (c < best) {
       best = c;
@@ -206,5 +218,5 @@ function scoreMembers(members: usize, count: i32): f64 {
 /** Fills the view globals for decode endpoint d (eligible). Call prepareDecode first. */
 export function scoreDecodeView(d: i32): void {
   const kvNew = f64At(base(REGION_ACTIVE_KV), d) + reqKv;
-  scoreOne(d, kvNew, f64At(base(REGION_KV_CAPACITY), d) * limitFrac, true);
+  scoreOne(d, kvNew, f64At(base(REGION_KV_CAPACITY), d) * limitFrac, tpotScaleOf(d), true);
 }

@@ -57,8 +57,8 @@ import { f64At, i32At } from "./mem";
 }
 
 // @ts-ignore: decorator
-@inline function observedFloor(obs: f64, at: f64, weight: f64, now: f64, maxAge: f64): f64 {
-  return obs > 0 && now - at <= maxAge ? obs * weight : 0;
+@inline export function observedScale(ratio: f64, at: f64, weight: f64, now: f64, maxAge: f64): f64 {
+  return ratio > 0 && now - at <= maxAge ? 1 + weight * (ratio - 1) : 1;
 }
 
 export function uncachedTokens(e: i32, prompt: f64): f64 {
@@ -71,16 +71,15 @@ export function uncachedTokens(e: i32, prompt: f64): f64 {
 
 export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
-  const queued = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
-    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
-  const floor = observedFloor(
+  const scale = observedScale(
     f64At(base(REGION_TTFT_OBS), e),
     f64At(base(REGION_TTFT_OBS_AT), e),
     f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT),
     now,
     f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
   );
-  return pmax(queued, floor);
+  return (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
+    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e) * scale;
 }
 
 /** Twin of prefillInterferenceMs: the stall a prefill imposes on e's decoding sequences. */
@@ -91,20 +90,20 @@ export function prefillInterferenceMs(e: i32, uncached: f64): f64 {
 
 export function stepTimeMs(e: i32, kv: f64, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
-  const model = f64At(base(REGION_DECODE_BASE_MS), e) +
-    f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv;
-  const floor = observedFloor(
+  const scale = observedScale(
     f64At(base(REGION_TPOT_OBS), e),
     f64At(base(REGION_TPOT_OBS_AT), e),
     f64At(cfg, CFG_TPOT_OBSERVED_WEIGHT),
     now,
     f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
   );
+  const model = (f64At(base(REGION_DECODE_BASE_MS), e) +
+    f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv) * scale;
   const overflow = pmax(
     0,
     kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT),
   );
-  return pmax(model, floor) + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
+  return model + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
 }
 
 export function fitsKv(e: i32, extraKv: f64): bool {

@@ -13,7 +13,7 @@ import {
   REGION_PREFILL_TIME, REGION_QUEUED_PREFILL, REGION_TTFT_OBS, REGION_TTFT_OBS_AT,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
-import { pmax, transferMs } from "./model";
+import { observedScale, pmax, transferMs } from "./model";
 import { sampleMembers } from "./sample";
 
 /**
@@ -46,10 +46,9 @@ export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f
       continue;
     }
     const u = pmax(0, prompt - <f64>i32At(matched, e) * blockTokens);
-    const obs = f64At(ttftObs, e);
-    const floor = obs > 0 && now - f64At(ttftObsAt, e) <= maxAge ? obs * weight : 0;
+    const scale = observedScale(f64At(ttftObs, e), f64At(ttftObsAt, e), weight, now, maxAge);
     const mpt = f64At(msPerToken, e);
-    const t = pmax((q + u) * mpt, floor) + interference * f64At(activeSeqs, e) * u * mpt;
+    const t = (q + u) * mpt * scale + interference * f64At(activeSeqs, e) * u * mpt;
     setF64(prefillTime, e, t);
     if (t < minAll) minAll = t;
   }

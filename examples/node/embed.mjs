@@ -44,7 +44,7 @@ const RESULT = [
   "requestKvBlocks",
   "costMs",
 ];
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 const wasm = readFileSync(new URL("../../artifacts/wasm/pdroute_core.wasm", import.meta.url));
 const { exports } = await loader.instantiate(wasm, {});

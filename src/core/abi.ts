@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {

@@ -36,10 +36,13 @@ export const policyConfigSchema = z.object({
   decodeKvUsageLimit: z.number().gt(0).max(1),
   /** Under `always`, prefill locally on the decode endpoint when no prefill endpoint is eligible. */
   allowSpillover: z.boolean(),
-  /** Observed TTFT (fresh) floors the predicted prefill time at this fraction of it. */
-  ttftObservedWeight: z.number().min(0).max(10),
-  /** Observed TPOT (fresh) floors the predicted decode step at this fraction of it. */
-  tpotObservedWeight: z.number().min(0).max(10),
+  /**
+   * How much of a fresh observed/predicted TTFT ratio r to apply: the prefill time is scaled by
+   * 1 + w * (r - 1) (0: ignore observations, 1: trust them fully).
+   */
+  ttftObservedWeight: z.number().min(0).max(1),
+  /** The same for the decode step and the observed/predicted TPOT ratio. */
+  tpotObservedWeight: z.number().min(0).max(1),
   /** Observations older than this (in the caller's clock) are ignored. */
   telemetryMaxAgeMs: nonNegative,
   /** Candidates within max(tieWindowMs, tieWindowRelative * best) of the best cost are ties. */

@@ -40,11 +40,19 @@ export interface EndpointLoad {
   readonly activeSeqs?: number;
   readonly activeKvBlocks?: number;
   readonly hostKvFreeBlocks?: number;
-  readonly ttftObservedMs?: number;
+  /**
+   * Measured TTFT over the TTFT the model predicted for the same requests (smoothed; 0: none).
+   * It scales the modelled prefill time while fresh (docs/POLICY.md, "Predicted times").
+   */
+  readonly ttftObservedRatio?: number;
   readonly ttftObservedAtMs?: number;
-  readonly tpotObservedMs?: number;
+  /** Measured TPOT over the predicted decode step (smoothed; 0: none); scales the step. */
+  readonly tpotObservedRatio?: number;
   readonly tpotObservedAtMs?: number;
 }
+
+/** Observed/predicted ratios above this are a host bug or a broken engine, not a measurement. */
+export const MAX_OBSERVED_RATIO = 1000;
 
 const ROLE_CODES: Readonly<Record<EndpointRole, RoleCode>> = {
   prefill: Role.PREFILL,
@@ -145,14 +153,14 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   }
   // Validate everything before writing anything, so a bad update leaves no partial state.
   const q = load.queuedPrefillTokens, seqs = load.activeSeqs, kv = load.activeKvBlocks;
-  const free = load.hostKvFreeBlocks, ttft = load.ttftObservedMs, tpot = load.tpotObservedMs;
+  const free = load.hostKvFreeBlocks, ttft = load.ttftObservedRatio, tpot = load.tpotObservedRatio;
   const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
   if (q !== undefined) requireFinite(ctx, "queuedPrefillTokens", q);
   if (seqs !== undefined) requireFinite(ctx, "activeSeqs", seqs);
   if (kv !== undefined) requireFinite(ctx, "activeKvBlocks", kv);
   if (free !== undefined) requireFinite(ctx, "hostKvFreeBlocks", free);
-  if (ttft !== undefined) requireFinite(ctx, "ttftObservedMs", ttft);
-  if (tpot !== undefined) requireFinite(ctx, "tpotObservedMs", tpot);
+  if (ttft !== undefined) requireRatio(ctx, "ttftObservedRatio", ttft);
+  if (tpot !== undefined) requireRatio(ctx, "tpotObservedRatio", tpot);
   if (ttftAt !== undefined) requireTime(ctx, "ttftObservedAtMs", ttftAt);
   if (tpotAt !== undefined) requireTime(ctx, "tpotObservedAtMs", tpotAt);
   if (load.healthy !== undefined && typeof load.healthy !== "boolean") {
@@ -169,6 +177,16 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (ttftAt !== undefined) s.ttftObsAt[i] = ttftAt;
   if (tpot !== undefined) s.tpotObs[i] = tpot;
   if (tpotAt !== undefined) s.tpotObsAt[i] = tpotAt;
+}
+
+function requireRatio(ctx: string, field: string, value: number): void {
+  requireFinite(ctx, field, value);
+  if (value > MAX_OBSERVED_RATIO) {
+    throw new PolicyInputError(
+      `${ctx}: '${field}' must be at most ${MAX_OBSERVED_RATIO} (observed / predicted): ` +
+        `current value is ${value}`,
+    );
+  }
 }
 
 /**

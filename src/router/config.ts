@@ -67,7 +67,7 @@ export const routerConfigSchema = z.object({
   outputEstimate: z.enum(["capped-mean", "running-mean"]),
   /** Output tokens assumed before any request completed. */
   outputPriorTokens: z.number().gt(0),
-  /** Weight of the newest TTFT/TPOT sample in the per-endpoint moving averages. */
+  /** Weight of the newest sample in the per-endpoint observed/predicted TTFT and TPOT averages. */
   ewmaAlpha: z.number().gt(0).max(1),
   telemetry: z.object({
     /** How often each engine's /metrics is scraped (0: never; in-router accounting only). */

@@ -11,8 +11,9 @@
  *   while the scrape is fresh (`staleAfterMs`); a stale or failed scrape counts as zero.
  *
  * The core sees own + external. Observed TTFT (per prefill endpoint) and TPOT (per decode
- * endpoint) are moving averages of what the router measures on the streams it relays, stamped
- * with the router clock so the core ignores them once older than `telemetryMaxAgeMs`.
+ * endpoint) reach it as ratios, measured on the streams the router relays over what the core
+ * predicted for those requests (src/core/observed_ratios.ts), stamped with the router clock so
+ * the core ignores them once older than `telemetryMaxAgeMs`.
  *
  * Prefix locality is approximate: the router hashes each prompt into prefix blocks
  * (src/openai/prefix_blocks.ts) and, when a prefill completes, records the blocks on the
@@ -22,6 +23,7 @@
  */
 import type { RouteDecision } from "../core/request.ts";
 import type { ScoringCore } from "../core/scoring_core.ts";
+import { ObservedRatios } from "../core/observed_ratios.ts";
 import { PrefixCache } from "../engine_model/prefix_cache.ts";
 
 interface Load {
@@ -48,8 +50,8 @@ export class LoadBook {
   readonly external: Load[];
   /** Router clock of the last successful scrape per endpoint (-Infinity: never). */
   readonly scrapedAt: number[];
-  readonly #ttft: number[];
-  readonly #tpot: number[];
+  readonly #ttft: ObservedRatios;
+  readonly #tpot: ObservedRatios;
   readonly #prefix: PrefixCache[];
   #outputSum = 0;
   #outputCount = 0;
@@ -60,7 +62,7 @@ export class LoadBook {
     readonly core: ScoringCore,
     count: number,
     prefixCacheBlocks: number,
-    private readonly ewmaAlpha: number,
+    ewmaAlpha: number,
     private readonly outputPrior: number,
     private readonly capByMaxTokens = true,
   ) {
@@ -68,8 +70,8 @@ export class LoadBook {
     this.own = zero();
     this.external = zero();
     this.scrapedAt = new Array(count).fill(-Infinity);
-    this.#ttft = new Array(count).fill(0);
-    this.#tpot = new Array(count).fill(0);
+    this.#ttft = new ObservedRatios(count, ewmaAlpha);
+    this.#tpot = new ObservedRatios(count, ewmaAlpha);
     this.#prefix = Array.from({ length: count }, () => new PrefixCache(prefixCacheBlocks));
   }
 
@@ -146,31 +148,49 @@ export class LoadBook {
       this.#outputSum += outputTokens;
       this.#outputCount++;
     }
-    if (outputTokens > 1 && Number.isFinite(tpotMs)) {
-      const d = r.decode;
-      this.#tpot[d] = this.#ewma(this.#tpot[d], tpotMs);
-      this.core.setLoad(d, { tpotObservedMs: this.#tpot[d], tpotObservedAtMs: now });
+    // The prediction was for the endpoint the decision chose; a moved request has none.
+    const d = r.decode;
+    if (outputTokens > 1 && d === r.decision.decode) {
+      this.#observeTpot(d, tpotMs, r.decision.tpotMs, now);
     }
   }
 
   firstToken(r: Routed, ttftMs: number, now: number): void {
-    const p = r.decision.prefill;
-    this.#ttft[p] = this.#ewma(this.#ttft[p], ttftMs);
-    this.core.setLoad(p, { ttftObservedMs: this.#ttft[p], ttftObservedAtMs: now });
+    this.#observeTtft(r.decision.prefill, ttftMs, r.decision.ttftMs, now);
   }
 
-  /** An engine-side observation (scraped histogram means) when the router saw none itself. */
-  observeScraped(i: number, ttftMs: number | null, tpotMs: number | null, now: number): void {
+  /**
+   * An engine-side observation (scraped histogram means over all its requests, other clients'
+   * too) when the router saw none itself, against the model at the endpoint's current load: a
+   * mean prompt behind its prefill queue, and a decode step at its resident KV.
+   */
+  observeScraped(
+    i: number,
+    ttftMs: number | null,
+    tpotMs: number | null,
+    meanPromptTokens: number,
+    now: number,
+  ): void {
     const s = this.core.state;
     const fresh = (at: number) => now - at <= this.core.config.telemetryMaxAgeMs;
     if (ttftMs !== null && !(s.ttftObs[i] > 0 && fresh(s.ttftObsAt[i]))) {
-      this.#ttft[i] = this.#ewma(this.#ttft[i], ttftMs);
-      this.core.setLoad(i, { ttftObservedMs: this.#ttft[i], ttftObservedAtMs: now });
+      const predicted = (s.queuedPrefill[i] + meanPromptTokens) * s.prefillMsPerToken[i];
+      this.#observeTtft(i, ttftMs, predicted, now);
     }
     if (tpotMs !== null && !(s.tpotObs[i] > 0 && fresh(s.tpotObsAt[i]))) {
-      this.#tpot[i] = this.#ewma(this.#tpot[i], tpotMs);
-      this.core.setLoad(i, { tpotObservedMs: this.#tpot[i], tpotObservedAtMs: now });
+      const predicted = s.decodeBaseMs[i] + s.decodeMsPerBlock[i] * s.activeKv[i];
+      this.#observeTpot(i, tpotMs, predicted, now);
     }
+  }
+
+  #observeTtft(e: number, measuredMs: number, predictedMs: number, now: number): void {
+    const ratio = this.#ttft.add(e, measuredMs, predictedMs);
+    if (ratio > 0) this.core.setLoad(e, { ttftObservedRatio: ratio, ttftObservedAtMs: now });
+  }
+
+  #observeTpot(e: number, measuredMs: number, predictedMs: number, now: number): void {
+    const ratio = this.#tpot.add(e, measuredMs, predictedMs);
+    if (ratio > 0) this.core.setLoad(e, { tpotObservedRatio: ratio, tpotObservedAtMs: now });
   }
 
   /** Scraped load: running + waiting requests, KV blocks in use, and waiting requests. */
@@ -230,9 +250,5 @@ export class LoadBook {
     const { added, evicted } = this.#prefix[e].insert(blocks);
     if (evicted.length > 0) this.core.removePrefixBlocks(e, evicted);
     if (added.length > 0) this.prefixOverflow += this.core.addPrefixBlocks(e, added);
-  }
-
-  #ewma(old: number, sample: number): number {
-    return old === 0 ? sample : this.ewmaAlpha * sample + (1 - this.ewmaAlpha) * old;
   }
 }

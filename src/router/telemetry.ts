@@ -138,7 +138,7 @@ export class Scraper {
       const itl = dItl > 0 && t.itlSum >= prev.itlSum
         ? (t.itlSum - prev.itlSum) / dItl * 1000
         : null;
-      this.book.observeScraped(e.index, ttft, itl, now);
+      this.book.observeScraped(e.index, ttft, itl, this.meanPromptTokens(), now);
     }
   }
 }

@@ -54,7 +54,7 @@ export const simConfigSchema = z.object({
     outputEstimate: z.enum(["running-mean", "oracle"]),
     /** Assumed output tokens before any request has completed. */
     outputPriorTokens: z.number().gt(0),
-    /** Smoothing of observed TTFT/TPOT per endpoint (weight of the newest sample). */
+    /** Smoothing of the observed/predicted TTFT and TPOT ratios per endpoint (newest sample's weight). */
     ewmaAlpha: z.number().gt(0).max(1),
     /** How often the migration planner runs (simulated ms). */
     migrationIntervalMs: z.number().gt(0),

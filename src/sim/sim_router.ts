@@ -1,13 +1,15 @@
 /**
  * The router inside the simulation: the scoring core plus exactly what a real router knows.
  * It accounts load itself at dispatch, prefill completion and finish (DESIGN-NOTES §4), learns
- * TTFT and TPOT from the responses it relays (smoothed per endpoint), estimates output length
+ * how measured TTFT and TPOT compare with the core's predictions from the responses it relays
+ * (smoothed ratios per endpoint, src/core/observed_ratios.ts), estimates output length
  * from completed requests, and mirrors the engines' prefix caches from KV events. It never
  * reads an engine's internal queue or KV state directly.
  */
 import type { PolicyConfigInput } from "../core/config.ts";
 import type { RouteDecision } from "../core/request.ts";
 import type { Migration, ScoringCore } from "../core/scoring_core.ts";
+import { ObservedRatios } from "../core/observed_ratios.ts";
 import { createReferenceCore } from "../core/reference/mod.ts";
 import { createWasmCore } from "../wasm/wasm_core.ts";
 import type { SimConfig } from "./config.ts";
@@ -29,8 +31,8 @@ export class SimRouter {
   readonly core: ScoringCore;
   #outputSum = 0;
   #outputCount = 0;
-  readonly #ttftEwma: number[];
-  readonly #tpotEwma: number[];
+  readonly #ttftRatios: ObservedRatios;
+  readonly #tpotRatios: ObservedRatios;
   /** Migration slot -> request id. */
   readonly slots = new Map<number, number>();
 
@@ -56,8 +58,8 @@ export class SimRouter {
     this.core = make(policy, capacity);
     this.core.setEndpointCount(n);
     fleet.members.forEach((m) => this.core.setEndpoint(m.index, endpointSpec(fleet, m)));
-    this.#ttftEwma = new Array(n).fill(0);
-    this.#tpotEwma = new Array(n).fill(0);
+    this.#ttftRatios = new ObservedRatios(n, config.router.ewmaAlpha);
+    this.#tpotRatios = new ObservedRatios(n, config.router.ewmaAlpha);
   }
 
   /** The output length the router assumes for `req` (it does not know the truth). */
@@ -104,11 +106,11 @@ export class SimRouter {
     remainingTokens: number,
   ): void {
     this.prefillDone(r);
-    this.#observe(this.#ttftEwma, r.decision.prefill, ttftMs);
-    this.core.setLoad(r.decision.prefill, {
-      ttftObservedMs: this.#ttftEwma[r.decision.prefill],
-      ttftObservedAtMs: now,
-    });
+    const p = r.decision.prefill;
+    const ttftRatio = this.#ttftRatios.add(p, ttftMs, r.decision.ttftMs);
+    if (ttftRatio > 0) {
+      this.core.setLoad(p, { ttftObservedRatio: ttftRatio, ttftObservedAtMs: now });
+    }
     // Only sequences the planner may move need a slot.
     if (this.core.config.policy === "predictive" && this.core.config.migration.budget > 0) {
       r.slot = this.core.sequences.open(
@@ -131,9 +133,12 @@ export class SimRouter {
       activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
       activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
     });
-    if (outputTokens > 1) {
-      this.#observe(this.#tpotEwma, d, tpotMs);
-      this.core.setLoad(d, { tpotObservedMs: this.#tpotEwma[d], tpotObservedAtMs: now });
+    // The prediction was for the endpoint the decision chose; a moved request has none.
+    if (outputTokens > 1 && d === r.decision.decode) {
+      const tpotRatio = this.#tpotRatios.add(d, tpotMs, r.decision.tpotMs);
+      if (tpotRatio > 0) {
+        this.core.setLoad(d, { tpotObservedRatio: tpotRatio, tpotObservedAtMs: now });
+      }
     }
     this.closeSlot(r);
   }
@@ -185,10 +190,5 @@ export class SimRouter {
   prefixChanged(endpoint: number, added: readonly number[], evicted: readonly number[]): void {
     if (evicted.length > 0) this.core.removePrefixBlocks(endpoint, evicted);
     if (added.length > 0) this.core.addPrefixBlocks(endpoint, added);
-  }
-
-  #observe(ewma: number[], e: number, sample: number): void {
-    const a = this.config.router.ewmaAlpha;
-    ewma[e] = ewma[e] === 0 ? sample : a * sample + (1 - a) * ewma[e];
   }
 }

@@ -47,9 +47,9 @@ export const loadArb: fc.Arbitrary<EndpointLoad> = fc.record({
   activeSeqs: fc.integer({ min: 0, max: 50 }),
   activeKvBlocks: fc.oneof(fc.constantFrom(0, 90, 950), fc.integer({ min: 0, max: 200000 })),
   hostKvFreeBlocks: fc.constantFrom(0, 50, 10000),
-  ttftObservedMs: fc.constantFrom(0, 50, 5000),
+  ttftObservedRatio: fc.constantFrom(0, 0.4, 1, 3, 1000),
   ttftObservedAtMs: fc.constantFrom(0, 500, 5000),
-  tpotObservedMs: fc.constantFrom(0, 10, 80),
+  tpotObservedRatio: fc.constantFrom(0, 0.5, 1, 2.5, 1000),
   tpotObservedAtMs: fc.constantFrom(0, 500, 5000),
 }, { requiredKeys: [] });
 
@@ -78,7 +78,7 @@ export const configArb: fc.Arbitrary<PolicyConfigInput> = fc.record({
   decodeKvUsageLimit: fc.constantFrom(0.5, 0.95, 1),
   allowSpillover: fc.boolean(),
   ttftObservedWeight: fc.constantFrom(0, 0.5, 1),
-  tpotObservedWeight: fc.constantFrom(0, 1),
+  tpotObservedWeight: fc.constantFrom(0, 0.5, 1),
   tieWindowMs: fc.constantFrom(0, 1, 1000),
   tieWindowRelative: fc.constantFrom(0, 0.01),
   costMsPerDollarHour: fc.constantFrom(0, 100),

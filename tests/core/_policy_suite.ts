@@ -119,13 +119,13 @@ export function policySuite(kind: string, make: CoreFactory): void {
     deepEqual(spread(core, LONG, "decode"), new Set([1]), "the network hop costs TTFT");
   });
 
-  test("observed TPOT floors the decode step while fresh, and is ignored once stale", () => {
+  test("an observed TPOT ratio scales the decode step while fresh, and is ignored once stale", () => {
     const core = fleet(make, { disaggregation: "never", telemetryMaxAgeMs: 1000 }, [
       { role: "both", ...GPU },
       { role: "both", ...GPU },
     ]);
     const req: RouteRequest = { promptTokens: 256, outputTokens: 256 };
-    core.setLoad(0, { tpotObservedMs: 40, tpotObservedAtMs: 0 });
+    core.setLoad(0, { tpotObservedRatio: 2, tpotObservedAtMs: 0 });
     const picks = new Set<number>();
     for (let d = 0; d < 32; d++) picks.add(core.route(req, 500, d * 977).decode);
     deepEqual(picks, new Set([1]));
@@ -134,14 +134,38 @@ export function policySuite(kind: string, make: CoreFactory): void {
     deepEqual(stale, new Set([0, 1]));
   });
 
-  test("observed TTFT floors the predicted prefill time while fresh", () => {
+  test("an observed TTFT ratio scales the predicted prefill time while fresh", () => {
     const core = fleet(make, { disaggregation: "always", ttftObservedWeight: 1 }, [
       { role: "prefill", ...GPU },
       { role: "prefill", ...GPU },
       { role: "decode", ...GPU },
     ]);
-    core.setLoad(0, { ttftObservedMs: 3000, ttftObservedAtMs: 0 });
+    core.setLoad(0, { ttftObservedRatio: 3, ttftObservedAtMs: 0 });
     deepEqual(spread(core, LONG, "prefill"), new Set([1]));
+  });
+
+  test("observations scale the model but never hide load: with equal ratios the less loaded endpoint wins", () => {
+    // Regression: as floors (ABI <= 3), observations well above the model made both endpoints
+    // score the same whatever their load, and the live router herded onto one engine.
+    const core = fleet(make, { disaggregation: "never", ttftObservedWeight: 1 }, [
+      { role: "both", ...GPU },
+      { role: "both", ...GPU },
+    ]);
+    for (const e of [0, 1]) {
+      core.setLoad(e, {
+        ttftObservedRatio: 3,
+        ttftObservedAtMs: 0,
+        tpotObservedRatio: 3,
+        tpotObservedAtMs: 0,
+      });
+    }
+    core.setLoad(0, { activeSeqs: 40, activeKvBlocks: 4000, queuedPrefillTokens: 8000 });
+    core.setLoad(1, { activeSeqs: 30, activeKvBlocks: 3000, queuedPrefillTokens: 6000 });
+    const picks = new Set<number>();
+    for (let d = 0; d < 32; d++) {
+      picks.add(core.route({ promptTokens: 512, outputTokens: 128 }, 100, d * 977).decode);
+    }
+    deepEqual(picks, new Set([1]));
   });
 
   test("ties do not herd: equal endpoints share the picks roughly evenly", () => {

@@ -246,6 +246,14 @@ for (const [kind, make] of IMPLEMENTATIONS) {
         /'activeKvBlocks' must be a finite number >= 0: current value is NaN/,
       ],
       [() => core.setLoad(0, { activeSeqs: -1 }), /'activeSeqs' .* current value is -1/],
+      [
+        () => core.setLoad(0, { tpotObservedRatio: NaN }),
+        /'tpotObservedRatio' must be a finite number >= 0: current value is NaN/,
+      ],
+      [
+        () => core.setLoad(0, { ttftObservedRatio: 5000 }),
+        /'ttftObservedRatio' must be at most 1000 \(observed \/ predicted\): current value is 5000/,
+      ],
       [() => core.setLoad(1, { activeSeqs: 1 }), /endpoint 1: it has no role yet/],
       [() => core.setLoad(2, {}), /'endpoint' must be an integer from 0 to 1: current value is 2/],
       [

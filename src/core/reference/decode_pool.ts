@@ -5,7 +5,7 @@
  */
 import { Cfg, Ctr, Disaggregation, Req, Role } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { fitsKv, pmin, stepTimeMs, uncachedTokens } from "./model.ts";
+import { fitsKv, pmin, stepTimeMs, tpotScale, uncachedTokens } from "./model.ts";
 import { tieThreshold } from "./pick.ts";
 import { prefillCostMs, prefillEligible, remoteTtft } from "./prefill_pool.ts";
 import { type Members, sampleMembers } from "./sample.ts";
@@ -122,7 +122,7 @@ function scoreMembers(
   for (let j = 0; j < count; j++) {
     const d = list[j];
     // An endpoint whose bound is above the tie threshold of the best so far cannot tie.
-    if (!decodeEligible(s, d, reqKv) || decodeLowerBound(s, d, reqKv) > threshold) {
+    if (!decodeEligible(s, d, reqKv) || decodeLowerBound(s, d, reqKv, now) > threshold) {
       s.cost[d] = Infinity;
       continue;
     }
@@ -139,11 +139,12 @@ function scoreMembers(
 
 /**
  * No cost of d is below this: ttft >= 0, the interference terms >= 0 (step time never falls as
- * KV grows), and step(d) >= its model term, base + perBlock * kv (IEEE rounding is monotone,
- * so the bound holds in floating point too).
+ * KV grows), and step(d) >= its model term, (base + perBlock * kv) * tpotScale (IEEE rounding
+ * is monotone, so the bound holds in floating point too).
  */
-export function decodeLowerBound(s: CoreState, d: number, reqKv: number): number {
+export function decodeLowerBound(s: CoreState, d: number, reqKv: number, now: number): number {
   const output = s.request[Req.OUTPUT_TOKENS];
-  const model = s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * (s.activeKv[d] + reqKv);
+  const model = (s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * (s.activeKv[d] + reqKv)) *
+    tpotScale(s, d, now);
   return output * model + s.costPerHour[d] * s.config[Cfg.COST_MS_PER_DOLLAR_HOUR];
 }

@@ -20,15 +20,19 @@ export function pmin(a: number, b: number): number {
   return b < a ? b : a;
 }
 
-/** An observation counts only if present and younger than `telemetryMaxAgeMs`. */
-export function observedFloor(
-  obs: number,
+/**
+ * The factor an observed/predicted ratio puts on the model: `1 + weight * (ratio - 1)` while
+ * the observation is present (ratio > 0) and younger than `telemetryMaxAgeMs`, else 1. A
+ * factor, not a floor, so the prediction still grows with the load it is given.
+ */
+export function observedScale(
+  ratio: number,
   at: number,
   weight: number,
   now: number,
   maxAge: number,
 ): number {
-  return obs > 0 && now - at <= maxAge ? obs * weight : 0;
+  return ratio > 0 && now - at <= maxAge ? 1 + weight * (ratio - 1) : 1;
 }
 
 /** Prompt tokens endpoint `e` must compute: the request minus its cached prefix blocks there. */
@@ -39,15 +43,14 @@ export function uncachedTokens(s: CoreState, e: number, promptTokens: number): n
 /** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
 export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: number): number {
   const cfg = s.config;
-  const queued = (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e];
-  const floor = observedFloor(
+  const scale = observedScale(
     s.ttftObs[e],
     s.ttftObsAt[e],
     cfg[Cfg.TTFT_OBSERVED_WEIGHT],
     now,
     cfg[Cfg.TELEMETRY_MAX_AGE_MS],
   );
-  return pmax(queued, floor);
+  return (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e] * scale;
 }
 
 /**
@@ -61,16 +64,20 @@ export function prefillInterferenceMs(s: CoreState, e: number, uncached: number)
 /** Predicted decode step time of `e` with `kv` blocks resident (host-slab overflow included). */
 export function stepTimeMs(s: CoreState, e: number, kv: number, now: number): number {
   const cfg = s.config;
-  const model = s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv;
-  const floor = observedFloor(
+  const model = (s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv) * tpotScale(s, e, now);
+  const overflow = pmax(0, kv - s.kvCapacity[e] * cfg[Cfg.DECODE_KV_USAGE_LIMIT]);
+  return model + overflow * s.slabMsPerBlock[e];
+}
+
+/** The observed TPOT factor on `e`'s modelled decode step. */
+export function tpotScale(s: CoreState, e: number, now: number): number {
+  return observedScale(
     s.tpotObs[e],
     s.tpotObsAt[e],
-    cfg[Cfg.TPOT_OBSERVED_WEIGHT],
+    s.config[Cfg.TPOT_OBSERVED_WEIGHT],
     now,
-    cfg[Cfg.TELEMETRY_MAX_AGE_MS],
+    s.config[Cfg.TELEMETRY_MAX_AGE_MS],
   );
-  const overflow = pmax(0, kv - s.kvCapacity[e] * cfg[Cfg.DECODE_KV_USAGE_LIMIT]);
-  return pmax(model, floor) + overflow * s.slabMsPerBlock[e];
 }
 
 /** Whether `e` can take `extraKv` more blocks (GPU up to the usage limit, then its host slab). */

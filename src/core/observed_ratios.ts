@@ -1,0 +1,47 @@
+/**
+ * Per-endpoint observed/predicted ratios: what a host (the simulator's router, the live router)
+ * passes the core as `ttftObservedRatio` / `tpotObservedRatio` (docs/POLICY.md, "Predicted
+ * times"). Each is a ratio of moving averages, not a moving average of ratios, so one request
+ * predicted at 0.1 ms and measured at 30 ms cannot swing it.
+ */
+import { MAX_OBSERVED_RATIO } from "./endpoints.ts";
+
+/** The least ratio reported: 0 means "no observation" to the core. */
+const MIN_RATIO = 1 / MAX_OBSERVED_RATIO;
+
+export class ObservedRatios {
+  readonly #measured: number[];
+  readonly #predicted: number[];
+
+  constructor(count: number, private readonly alpha: number) {
+    this.#measured = new Array(count).fill(0);
+    this.#predicted = new Array(count).fill(0);
+  }
+
+  /**
+   * Adds one request's measured and predicted time (ms) on endpoint `e`; returns the ratio now.
+   * A pair that is not finite, or a prediction that is not positive, changes nothing.
+   */
+  add(e: number, measuredMs: number, predictedMs: number): number {
+    if (
+      Number.isFinite(measuredMs) && measuredMs >= 0 && Number.isFinite(predictedMs) &&
+      predictedMs > 0
+    ) {
+      this.#measured[e] = this.#ewma(this.#measured[e], this.#predicted[e], measuredMs);
+      this.#predicted[e] = this.#ewma(this.#predicted[e], this.#predicted[e], predictedMs);
+    }
+    return this.ratio(e);
+  }
+
+  /** The smoothed ratio on `e`, within [1/MAX, MAX]; 0 before the first usable pair. */
+  ratio(e: number): number {
+    const p = this.#predicted[e];
+    if (!(p > 0)) return 0;
+    return Math.min(MAX_OBSERVED_RATIO, Math.max(MIN_RATIO, this.#measured[e] / p));
+  }
+
+  // The first pair starts both averages (the predicted average is 0 only before it).
+  #ewma(old: number, predictedBefore: number, sample: number): number {
+    return predictedBefore === 0 ? sample : this.alpha * sample + (1 - this.alpha) * old;
+  }
+}
