@@ -75,7 +75,9 @@ export const RES_UNCACHED_TOKENS: i32 = 6;
 export const RES_TRANSFER_MS: i32 = 7;
 export const RES_REQUEST_KV_BLOCKS: i32 = 8;
 export const RES_COST_MS: i32 = 9;
-export const RES_COUNT: i32 = 10;
+export const RES_TTFT_MODEL_MS: i32 = 10;
+export const RES_TPOT_MODEL_MS: i32 = 11;
+export const RES_COUNT: i32 = 12;
 
 export const MOVE_SEQUENCE: i32 = 0;
 export const MOVE_FROM: i32 = 1;

@@ -69,6 +69,22 @@ export function uncachedTokens(e: i32, prompt: f64): f64 {
   );
 }
 
+/** Twin of prefillModelMs: the model's prefill time, before observed factors. */
+export function prefillModelMs(e: i32, uncached: f64): f64 {
+  return (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
+    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
+}
+
+/** Twin of stepModelMs: the model's decode step, before observed factors. */
+export function stepModelMs(e: i32, kv: f64): f64 {
+  const overflow = pmax(
+    0,
+    kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(base(REGION_CONFIG), CFG_DECODE_KV_USAGE_LIMIT),
+  );
+  return (f64At(base(REGION_DECODE_BASE_MS), e) + f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv) +
+    overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
+}
+
 export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
   const scale = observedScale(

@@ -3,7 +3,7 @@
 
 import {
   RES_COST_MS, RES_DECODE, RES_DISAGGREGATED, RES_PREFILL, RES_STATUS, RES_TPOT_MS,
-  RES_TRANSFER_MS, RES_TTFT_MS, RES_UNCACHED_TOKENS, STATUS_OK,
+  RES_TPOT_MODEL_MS, RES_TRANSFER_MS, RES_TTFT_MODEL_MS, RES_TTFT_MS, RES_UNCACHED_TOKENS, STATUS_OK,
 } from "./abi";
 import { base, REGION_RESULT } from "./layout";
 import { setF64 } from "./mem";
@@ -13,6 +13,8 @@ export function writeDecision(
   d: i32,
   ttft: f64,
   tpot: f64,
+  ttftModel: f64,
+  tpotModel: f64,
   uncached: f64,
   transfer: f64,
   cost: f64,
@@ -27,6 +29,8 @@ export function writeDecision(
   setF64(res, RES_UNCACHED_TOKENS, uncached);
   setF64(res, RES_TRANSFER_MS, transfer);
   setF64(res, RES_COST_MS, cost);
+  setF64(res, RES_TTFT_MODEL_MS, ttftModel);
+  setF64(res, RES_TPOT_MODEL_MS, tpotModel);
   return STATUS_OK;
 }
 
@@ -41,5 +45,7 @@ export function writeFailure(status: i32): i32 {
   setF64(res, RES_UNCACHED_TOKENS, 0);
   setF64(res, RES_TRANSFER_MS, 0);
   setF64(res, RES_COST_MS, Infinity);
+  setF64(res, RES_TTFT_MODEL_MS, Infinity);
+  setF64(res, RES_TPOT_MODEL_MS, Infinity);
   return status;
 }

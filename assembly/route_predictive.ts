@@ -16,12 +16,14 @@ import {
   viewRemote, viewSelf, viewStep, viewDecodeInterference,
 } from "./decode_pool";
 import {
-  base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_DOMAIN, REGION_HOST,
+  base, REGION_ACTIVE_KV, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_DOMAIN, REGION_HOST,
   REGION_NUMA, REGION_PREFILL_TIME, REGION_REQUEST, REGION_RESULT,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { mix32 } from "./mix";
-import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model";
+import {
+  linkClass, prefillModelMs, prefillTimeMs, stepModelMs, transferMs, uncachedTokens,
+} from "./model";
 import { pickNearMinimum, tieThreshold } from "./pick";
 import {
   clearGroups, prefillCount, prefillMembers, scoreGroups, scorePrefillStage,
@@ -93,11 +95,16 @@ function decideWithGroups(
   const uncached = uncachedTokens(p, prompt);
   const ownPrefill = prefillTimeMs(p, uncached, now);
   const ttft = p == d ? ownPrefill : ownPrefill + transfer + viewStep;
+  const tpotModel = stepModelMs(d, f64At(base(REGION_ACTIVE_KV), d) + reqKv);
+  const modelPrefill = prefillModelMs(p, uncached);
+  const ttftModel = p == d ? modelPrefill : modelPrefill + transfer + tpotModel;
   return writeDecision(
     p,
     d,
     ttft,
     viewStep,
+    ttftModel,
+    tpotModel,
     uncached,
     transfer,
     prefillCost + output * viewStep + viewDecodeInterference +

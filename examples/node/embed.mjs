@@ -43,6 +43,8 @@ const RESULT = [
   "transferMs",
   "requestKvBlocks",
   "costMs",
+  "ttftModelMs",
+  "tpotModelMs",
 ];
 const ABI_VERSION = 4;
 

@@ -80,7 +80,10 @@ export const Res = {
   TRANSFER_MS: 7,
   REQUEST_KV_BLOCKS: 8,
   COST_MS: 9,
-  COUNT: 10,
+  /** The same TTFT and TPOT before observed factors: what hosts measure ratios against. */
+  TTFT_MODEL_MS: 10,
+  TPOT_MODEL_MS: 11,
+  COUNT: 12,
 } as const;
 
 /** Fields of one planned migration in the f64 moves region (`MOVE_STRIDE` slots each). */

@@ -28,6 +28,12 @@ export interface RouteDecision {
   readonly transferMs: number;
   readonly requestKvBlocks: number;
   readonly costMs: number;
+  /**
+   * `ttftMs` and `tpotMs` as the model alone predicts them, before observed factors: hosts
+   * divide what they measure by these to get the ratios they feed back (docs/POLICY.md).
+   */
+  readonly ttftModelMs: number;
+  readonly tpotModelMs: number;
 }
 
 const CONTEXT = "Cannot route request";
@@ -86,5 +92,7 @@ export function readDecision(s: CoreState): RouteDecision {
     transferMs: r[Res.TRANSFER_MS],
     requestKvBlocks: r[Res.REQUEST_KV_BLOCKS],
     costMs: r[Res.COST_MS],
+    ttftModelMs: r[Res.TTFT_MODEL_MS],
+    tpotModelMs: r[Res.TPOT_MODEL_MS],
   };
 }

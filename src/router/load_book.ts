@@ -151,12 +151,12 @@ export class LoadBook {
     // The prediction was for the endpoint the decision chose; a moved request has none.
     const d = r.decode;
     if (outputTokens > 1 && d === r.decision.decode) {
-      this.#observeTpot(d, tpotMs, r.decision.tpotMs, now);
+      this.#observeTpot(d, tpotMs, r.decision.tpotModelMs, now);
     }
   }
 
   firstToken(r: Routed, ttftMs: number, now: number): void {
-    this.#observeTtft(r.decision.prefill, ttftMs, r.decision.ttftMs, now);
+    this.#observeTtft(r.decision.prefill, ttftMs, r.decision.ttftModelMs, now);
   }
 
   /**

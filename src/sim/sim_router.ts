@@ -107,7 +107,7 @@ export class SimRouter {
   ): void {
     this.prefillDone(r);
     const p = r.decision.prefill;
-    const ttftRatio = this.#ttftRatios.add(p, ttftMs, r.decision.ttftMs);
+    const ttftRatio = this.#ttftRatios.add(p, ttftMs, r.decision.ttftModelMs);
     if (ttftRatio > 0) {
       this.core.setLoad(p, { ttftObservedRatio: ttftRatio, ttftObservedAtMs: now });
     }
@@ -135,7 +135,7 @@ export class SimRouter {
     });
     // The prediction was for the endpoint the decision chose; a moved request has none.
     if (outputTokens > 1 && d === r.decision.decode) {
-      const tpotRatio = this.#tpotRatios.add(d, tpotMs, r.decision.tpotMs);
+      const tpotRatio = this.#tpotRatios.add(d, tpotMs, r.decision.tpotModelMs);
       if (tpotRatio > 0) {
         this.core.setLoad(d, { tpotObservedRatio: tpotRatio, tpotObservedAtMs: now });
       }

@@ -134,6 +134,24 @@ export function policySuite(kind: string, make: CoreFactory): void {
     deepEqual(stale, new Set([0, 1]));
   });
 
+  test("a decision reports its TTFT and TPOT with and without the observed factors", () => {
+    const core = fleet(make, {
+      disaggregation: "never",
+      ttftObservedWeight: 1,
+      tpotObservedWeight: 0.5,
+    }, [{ role: "both", ...GPU }]);
+    core.setLoad(0, {
+      ttftObservedRatio: 3,
+      ttftObservedAtMs: 0,
+      tpotObservedRatio: 5,
+      tpotObservedAtMs: 0,
+    });
+    const d = core.route({ promptTokens: 1000, outputTokens: 100 }, 10, 0);
+    equal(d.ttftModelMs, 100, "1000 tokens at 10 tokens/ms");
+    equal(d.ttftMs, 300);
+    equal(d.tpotMs, d.tpotModelMs * 3, "1 + 0.5 * (5 - 1)");
+  });
+
   test("an observed TTFT ratio scales the predicted prefill time while fresh", () => {
     const core = fleet(make, { disaggregation: "always", ttftObservedWeight: 1 }, [
       { role: "prefill", ...GPU },

@@ -121,6 +121,8 @@ Deno.test("node embeds the WASM core and decides exactly as the TS reference", a
       transferMs: d.transferMs,
       requestKvBlocks: d.requestKvBlocks,
       costMs: d.costMs,
+      ttftModelMs: d.ttftModelMs,
+      tpotModelMs: d.tpotModelMs,
     }, `request ${i}`);
     kinds.add(d.disaggregated ? "remote" : "local");
   });

@@ -40,6 +40,11 @@ export function uncachedTokens(s: CoreState, e: number, promptTokens: number): n
   return pmax(0, promptTokens - s.matched[e] * s.config[Cfg.PREFIX_BLOCK_TOKENS]);
 }
 
+/** The model's prefill time for `uncached` tokens behind e's queue, before observed factors. */
+export function prefillModelMs(s: CoreState, e: number, uncached: number): number {
+  return (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e];
+}
+
 /** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
 export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: number): number {
   const cfg = s.config;
@@ -59,6 +64,12 @@ export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: nu
  */
 export function prefillInterferenceMs(s: CoreState, e: number, uncached: number): number {
   return s.config[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[e] * uncached * s.prefillMsPerToken[e];
+}
+
+/** The model's decode step on `e` with `kv` blocks resident, before observed factors. */
+export function stepModelMs(s: CoreState, e: number, kv: number): number {
+  const overflow = pmax(0, kv - s.kvCapacity[e] * s.config[Cfg.DECODE_KV_USAGE_LIMIT]);
+  return (s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv) + overflow * s.slabMsPerBlock[e];
 }
 
 /** Predicted decode step time of `e` with `kv` blocks resident (host-slab overflow included). */

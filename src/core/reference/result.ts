@@ -7,6 +7,8 @@ export function writeDecision(
   d: number,
   ttft: number,
   tpot: number,
+  ttftModel: number,
+  tpotModel: number,
   uncached: number,
   transfer: number,
   cost: number,
@@ -20,6 +22,8 @@ export function writeDecision(
   res[Res.UNCACHED_TOKENS] = uncached;
   res[Res.TRANSFER_MS] = transfer;
   res[Res.COST_MS] = cost;
+  res[Res.TTFT_MODEL_MS] = ttftModel;
+  res[Res.TPOT_MODEL_MS] = tpotModel;
   return Status.OK;
 }
 
@@ -33,5 +37,7 @@ export function writeFailure(res: Float64Array, status: number): number {
   res[Res.UNCACHED_TOKENS] = 0;
   res[Res.TRANSFER_MS] = 0;
   res[Res.COST_MS] = Infinity;
+  res[Res.TTFT_MODEL_MS] = Infinity;
+  res[Res.TPOT_MODEL_MS] = Infinity;
   return status;
 }

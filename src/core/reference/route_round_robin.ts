@@ -6,7 +6,15 @@
  */
 import { Cfg, Ctr, Disaggregation, Req, Res, Role, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { linkClass, prefillTimeMs, stepTimeMs, transferMs, uncachedTokens } from "./model.ts";
+import {
+  linkClass,
+  prefillModelMs,
+  prefillTimeMs,
+  stepModelMs,
+  stepTimeMs,
+  transferMs,
+  uncachedTokens,
+} from "./model.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
 import { writeDecision, writeFailure } from "./result.ts";
 
@@ -60,5 +68,8 @@ function decide(s: CoreState, now: number): number {
     ? prefillTimeMs(s, p, uncached, now)
     : prefillTimeMs(s, p, uncached, now) + transfer + step;
   const cost = ttft + output * step + s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
-  return writeDecision(res, p, d, ttft, step, uncached, transfer, cost);
+  const tpotModel = stepModelMs(s, d, s.activeKv[d] + reqKv);
+  const modelPrefill = prefillModelMs(s, p, uncached);
+  const ttftModel = p === d ? modelPrefill : modelPrefill + transfer + tpotModel;
+  return writeDecision(res, p, d, ttft, step, ttftModel, tpotModel, uncached, transfer, cost);
 }
