@@ -75,27 +75,20 @@ export function prefillModelMs(e: i32, uncached: f64): f64 {
     f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
 }
 
-/** Twin of stepModelMs: the model's decode step, before observed factors. */
-export function stepModelMs(e: i32, kv: f64): f64 {
-  const overflow = pmax(
-    0,
-    kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(base(REGION_CONFIG), CFG_DECODE_KV_USAGE_LIMIT),
-  );
-  return (f64At(base(REGION_DECODE_BASE_MS), e) + f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv) +
-    overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
+export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
+  return prefillModelMs(e, uncached) * ttftScale(e, now);
 }
 
-export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
+/** Twin of ttftScale: the observed TTFT factor on e's modelled prefill time. */
+export function ttftScale(e: i32, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
-  const scale = observedScale(
+  return observedScale(
     f64At(base(REGION_TTFT_OBS), e),
     f64At(base(REGION_TTFT_OBS_AT), e),
     f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT),
     now,
     f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
   );
-  return (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
-    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e) * scale;
 }
 
 /** Twin of prefillInterferenceMs: the stall a prefill imposes on e's decoding sequences. */
@@ -104,22 +97,35 @@ export function prefillInterferenceMs(e: i32, uncached: f64): f64 {
     f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
 }
 
+/** Twin of stepAtScaleMs: the modelled step times `scale`, plus host-slab overflow. */
+function stepAtScaleMs(e: i32, kv: f64, scale: f64): f64 {
+  const overflow = pmax(
+    0,
+    kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(base(REGION_CONFIG), CFG_DECODE_KV_USAGE_LIMIT),
+  );
+  return (f64At(base(REGION_DECODE_BASE_MS), e) + f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv) *
+    scale + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
+}
+
+/** Twin of stepModelMs: the model's decode step, before observed factors. */
+export function stepModelMs(e: i32, kv: f64): f64 {
+  return stepAtScaleMs(e, kv, 1);
+}
+
 export function stepTimeMs(e: i32, kv: f64, now: f64): f64 {
+  return stepAtScaleMs(e, kv, tpotScale(e, now));
+}
+
+/** Twin of tpotScale: the observed TPOT factor on e's modelled decode step. */
+export function tpotScale(e: i32, now: f64): f64 {
   const cfg = base(REGION_CONFIG);
-  const scale = observedScale(
+  return observedScale(
     f64At(base(REGION_TPOT_OBS), e),
     f64At(base(REGION_TPOT_OBS_AT), e),
     f64At(cfg, CFG_TPOT_OBSERVED_WEIGHT),
     now,
     f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS),
   );
-  const model = (f64At(base(REGION_DECODE_BASE_MS), e) +
-    f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv) * scale;
-  const overflow = pmax(
-    0,
-    kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT),
-  );
-  return model + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
 }
 
 export function fitsKv(e: i32, extraKv: f64): bool {

@@ -5,16 +5,15 @@ import {
   RES_COST_MS, RES_DECODE, RES_DISAGGREGATED, RES_PREFILL, RES_STATUS, RES_TPOT_MS,
   RES_TPOT_MODEL_MS, RES_TRANSFER_MS, RES_TTFT_MODEL_MS, RES_TTFT_MS, RES_UNCACHED_TOKENS, STATUS_OK,
 } from "./abi";
-import { base, REGION_RESULT } from "./layout";
-import { setF64 } from "./mem";
+import { base, REGION_ACTIVE_KV, REGION_RESULT } from "./layout";
+import { prefillModelMs, stepModelMs } from "./model";
+import { f64At, setF64 } from "./mem";
 
 export function writeDecision(
   p: i32,
   d: i32,
   ttft: f64,
   tpot: f64,
-  ttftModel: f64,
-  tpotModel: f64,
   uncached: f64,
   transfer: f64,
   cost: f64,
@@ -29,9 +28,16 @@ export function writeDecision(
   setF64(res, RES_UNCACHED_TOKENS, uncached);
   setF64(res, RES_TRANSFER_MS, transfer);
   setF64(res, RES_COST_MS, cost);
-  setF64(res, RES_TTFT_MODEL_MS, ttftModel);
-  setF64(res, RES_TPOT_MODEL_MS, tpotModel);
   return STATUS_OK;
+}
+
+/** Twin of writeModelTimes: the decision's TTFT and TPOT before observed factors. */
+export function writeModelTimes(p: i32, d: i32, uncached: f64, transfer: f64, reqKv: f64): void {
+  const res = base(REGION_RESULT);
+  const tpot = stepModelMs(d, f64At(base(REGION_ACTIVE_KV), d) + reqKv);
+  const prefill = prefillModelMs(p, uncached);
+  setF64(res, RES_TTFT_MODEL_MS, p == d ? prefill : prefill + transfer + tpot);
+  setF64(res, RES_TPOT_MODEL_MS, tpot);
 }
 
 export function writeFailure(status: i32): i32 {

@@ -16,20 +16,18 @@ import {
   viewRemote, viewSelf, viewStep, viewDecodeInterference,
 } from "./decode_pool";
 import {
-  base, REGION_ACTIVE_KV, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_DOMAIN, REGION_HOST,
+  base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_DOMAIN, REGION_HOST,
   REGION_NUMA, REGION_PREFILL_TIME, REGION_REQUEST, REGION_RESULT,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
 import { mix32 } from "./mix";
-import {
-  linkClass, prefillModelMs, prefillTimeMs, stepModelMs, transferMs, uncachedTokens,
-} from "./model";
+import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model";
 import { pickNearMinimum, tieThreshold } from "./pick";
 import {
   clearGroups, prefillCount, prefillMembers, scoreGroups, scorePrefillStage,
 } from "./prefill_pool";
 import { clearMatches, matchPrefix } from "./prefix_match";
-import { writeDecision, writeFailure } from "./result";
+import { writeDecision, writeFailure, writeModelTimes } from "./result";
 
 export function routePredictive(now: f64, draw: u32): i32 {
   const touchedCount = matchPrefix();
@@ -95,16 +93,12 @@ function decideWithGroups(
   const uncached = uncachedTokens(p, prompt);
   const ownPrefill = prefillTimeMs(p, uncached, now);
   const ttft = p == d ? ownPrefill : ownPrefill + transfer + viewStep;
-  const tpotModel = stepModelMs(d, f64At(base(REGION_ACTIVE_KV), d) + reqKv);
-  const modelPrefill = prefillModelMs(p, uncached);
-  const ttftModel = p == d ? modelPrefill : modelPrefill + transfer + tpotModel;
+  writeModelTimes(p, d, uncached, transfer, reqKv);
   return writeDecision(
     p,
     d,
     ttft,
     viewStep,
-    ttftModel,
-    tpotModel,
     uncached,
     transfer,
     prefillCost + output * viewStep + viewDecodeInterference +

@@ -41,11 +41,9 @@ import {
   REGION_ROLE,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
-import {
-  linkClass, prefillModelMs, prefillTimeMs, stepModelMs, stepTimeMs, transferMs, uncachedTokens,
-} from "./model";
+import { linkClass, prefillTimeMs, stepTimeMs, transferMs, uncachedTokens } from "./model";
 import { clearMatches, matchPrefix } from "./prefix_match";
-import { writeDecision, writeFailure } from "./result";
+import { writeDecision, writeFailure, writeModelTimes } from "./result";
 
 function nextInCycle(n: i32, cursorSlot: i32, roleBit: i32): i32 {
   const counters = base(REGION_COUNTERS);
@@ -98,9 +96,7 @@ function decide(now: f64): i32 {
   const ttft = p == d
     ? prefillTimeMs(p, uncached, now)
     : prefillTimeMs(p, uncached, now) + transfer + step;
-  const tpotModel = stepModelMs(d, f64At(base(REGION_ACTIVE_KV), d) + reqKv);
-  const modelPrefill = prefillModelMs(p, uncached);
-  const ttftModel = p == d ? modelPrefill : modelPrefill + transfer + tpotModel;
-  return writeDecision(p, d, ttft, step, ttftModel, tpotModel, uncached, transfer, ttft + output * step +
+  writeModelTimes(p, d, uncached, transfer, reqKv);
+  return writeDecision(p, d, ttft, step, uncached, transfer, ttft + output * step +
       f64At(base(REGION_COST_PER_HOUR), d) * f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR));
 }

@@ -47,15 +47,18 @@ export function prefillModelMs(s: CoreState, e: number, uncached: number): numbe
 
 /** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
 export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: number): number {
-  const cfg = s.config;
-  const scale = observedScale(
+  return prefillModelMs(s, e, uncached) * ttftScale(s, e, now);
+}
+
+/** The observed TTFT factor on `e`'s modelled prefill time. */
+export function ttftScale(s: CoreState, e: number, now: number): number {
+  return observedScale(
     s.ttftObs[e],
     s.ttftObsAt[e],
-    cfg[Cfg.TTFT_OBSERVED_WEIGHT],
+    s.config[Cfg.TTFT_OBSERVED_WEIGHT],
     now,
-    cfg[Cfg.TELEMETRY_MAX_AGE_MS],
+    s.config[Cfg.TELEMETRY_MAX_AGE_MS],
   );
-  return (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e] * scale;
 }
 
 /**
@@ -66,18 +69,23 @@ export function prefillInterferenceMs(s: CoreState, e: number, uncached: number)
   return s.config[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[e] * uncached * s.prefillMsPerToken[e];
 }
 
-/** The model's decode step on `e` with `kv` blocks resident, before observed factors. */
-export function stepModelMs(s: CoreState, e: number, kv: number): number {
+/**
+ * Decode step of `e` with `kv` blocks resident: the modelled GPU step times `scale`, plus the
+ * host-slab cost of the KV beyond the usage limit.
+ */
+function stepAtScaleMs(s: CoreState, e: number, kv: number, scale: number): number {
   const overflow = pmax(0, kv - s.kvCapacity[e] * s.config[Cfg.DECODE_KV_USAGE_LIMIT]);
-  return (s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv) + overflow * s.slabMsPerBlock[e];
+  return (s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv) * scale + overflow * s.slabMsPerBlock[e];
+}
+
+/** The model's decode step before observed factors (x * 1 is exact, so no separate formula). */
+export function stepModelMs(s: CoreState, e: number, kv: number): number {
+  return stepAtScaleMs(s, e, kv, 1);
 }
 
 /** Predicted decode step time of `e` with `kv` blocks resident (host-slab overflow included). */
 export function stepTimeMs(s: CoreState, e: number, kv: number, now: number): number {
-  const cfg = s.config;
-  const model = (s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv) * tpotScale(s, e, now);
-  const overflow = pmax(0, kv - s.kvCapacity[e] * cfg[Cfg.DECODE_KV_USAGE_LIMIT]);
-  return model + overflow * s.slabMsPerBlock[e];
+  return stepAtScaleMs(s, e, kv, tpotScale(s, e, now));
 }
 
 /** The observed TPOT factor on `e`'s modelled decode step. */

@@ -1,5 +1,7 @@
 /** Writing a routing decision (or a failure) into the result region; twin of assembly/result.ts. */
 import { Res, Status } from "../abi.ts";
+import type { CoreState } from "../state.ts";
+import { prefillModelMs, stepModelMs } from "./model.ts";
 
 export function writeDecision(
   res: Float64Array,
@@ -7,8 +9,6 @@ export function writeDecision(
   d: number,
   ttft: number,
   tpot: number,
-  ttftModel: number,
-  tpotModel: number,
   uncached: number,
   transfer: number,
   cost: number,
@@ -22,9 +22,25 @@ export function writeDecision(
   res[Res.UNCACHED_TOKENS] = uncached;
   res[Res.TRANSFER_MS] = transfer;
   res[Res.COST_MS] = cost;
-  res[Res.TTFT_MODEL_MS] = ttftModel;
-  res[Res.TPOT_MODEL_MS] = tpotModel;
   return Status.OK;
+}
+
+/**
+ * The decision's own TTFT and TPOT before observed factors, for hosts to measure ratios
+ * against: prefill of `uncached` tokens on p, plus transfer and one step when p != d.
+ */
+export function writeModelTimes(
+  s: CoreState,
+  p: number,
+  d: number,
+  uncached: number,
+  transfer: number,
+  reqKv: number,
+): void {
+  const tpot = stepModelMs(s, d, s.activeKv[d] + reqKv);
+  const prefill = prefillModelMs(s, p, uncached);
+  s.result[Res.TTFT_MODEL_MS] = p === d ? prefill : prefill + transfer + tpot;
+  s.result[Res.TPOT_MODEL_MS] = tpot;
 }
 
 export function writeFailure(res: Float64Array, status: number): number {

@@ -11,18 +11,11 @@
 import { Cfg, Disaggregation, mix32, PREFILL_DRAW_SALT, Req, Res, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
 import { type DecodeView, scoreDecode, scoreDecodeStage } from "./decode_pool.ts";
-import {
-  linkClass,
-  prefillModelMs,
-  prefillTimeMs,
-  stepModelMs,
-  transferMs,
-  uncachedTokens,
-} from "./model.ts";
+import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model.ts";
 import { pickNearMinimum, tieThreshold } from "./pick.ts";
 import { clearGroups, scoreGroups, scorePrefillStage } from "./prefill_pool.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
-import { writeDecision, writeFailure } from "./result.ts";
+import { writeDecision, writeFailure, writeModelTimes } from "./result.ts";
 import type { Members } from "./sample.ts";
 
 export function routePredictive(s: CoreState, now: number, draw: number): number {
@@ -107,10 +100,8 @@ function decideWithGroups(
   const ttft = p === d ? ownPrefill : ownPrefill + transfer + view.step;
   const cost = prefillCost + output * view.step + view.decodeInterference +
     s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
-  const tpotModel = stepModelMs(s, d, s.activeKv[d] + reqKv);
-  const modelPrefill = prefillModelMs(s, p, uncached);
-  const ttftModel = p === d ? modelPrefill : modelPrefill + transfer + tpotModel;
-  return writeDecision(res, p, d, ttft, view.step, ttftModel, tpotModel, uncached, transfer, cost);
+  writeModelTimes(s, p, d, uncached, transfer, reqKv);
+  return writeDecision(res, p, d, ttft, view.step, uncached, transfer, cost);
 }
 
 /**

@@ -6,17 +6,9 @@
  */
 import { Cfg, Ctr, Disaggregation, Req, Res, Role, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import {
-  linkClass,
-  prefillModelMs,
-  prefillTimeMs,
-  stepModelMs,
-  stepTimeMs,
-  transferMs,
-  uncachedTokens,
-} from "./model.ts";
+import { linkClass, prefillTimeMs, stepTimeMs, transferMs, uncachedTokens } from "./model.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
-import { writeDecision, writeFailure } from "./result.ts";
+import { writeDecision, writeFailure, writeModelTimes } from "./result.ts";
 
 /** Next healthy endpoint with `roleBit` at or after the cursor; advances the cursor past it. */
 function nextInCycle(s: CoreState, n: number, cursorSlot: number, roleBit: number): number {
@@ -68,8 +60,6 @@ function decide(s: CoreState, now: number): number {
     ? prefillTimeMs(s, p, uncached, now)
     : prefillTimeMs(s, p, uncached, now) + transfer + step;
   const cost = ttft + output * step + s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
-  const tpotModel = stepModelMs(s, d, s.activeKv[d] + reqKv);
-  const modelPrefill = prefillModelMs(s, p, uncached);
-  const ttftModel = p === d ? modelPrefill : modelPrefill + transfer + tpotModel;
-  return writeDecision(res, p, d, ttft, step, ttftModel, tpotModel, uncached, transfer, cost);
+  writeModelTimes(s, p, d, uncached, transfer, reqKv);
+  return writeDecision(res, p, d, ttft, step, uncached, transfer, cost);
 }
