@@ -5,6 +5,7 @@
  * predicted at 0.1 ms and measured at 30 ms cannot swing it.
  */
 import { MAX_OBSERVED_RATIO } from "./endpoints.ts";
+import type { ScoringCore } from "./scoring_core.ts";
 
 /** The least ratio reported: 0 means "no observation" to the core. */
 const MIN_RATIO = 1 / MAX_OBSERVED_RATIO;
@@ -43,5 +44,31 @@ export class ObservedRatios {
   // The first pair starts both averages (the predicted average is 0 only before it).
   #ewma(old: number, predictedBefore: number, sample: number): number {
     return predictedBefore === 0 ? sample : this.alpha * sample + (1 - this.alpha) * old;
+  }
+}
+
+/**
+ * A host's TTFT and TPOT ratios for every endpoint, written into `core` as they change (the
+ * same way in the simulator's router and the live one).
+ */
+export class ObservedTimes {
+  readonly #ttft: ObservedRatios;
+  readonly #tpot: ObservedRatios;
+
+  constructor(private readonly core: ScoringCore, count: number, alpha: number) {
+    this.#ttft = new ObservedRatios(count, alpha);
+    this.#tpot = new ObservedRatios(count, alpha);
+  }
+
+  /** A first token on prefill endpoint `e`, measured and predicted from the same decision. */
+  ttft(e: number, measuredMs: number, predictedMs: number, now: number): void {
+    const ratio = this.#ttft.add(e, measuredMs, predictedMs);
+    if (ratio > 0) this.core.setLoad(e, { ttftObservedRatio: ratio, ttftObservedAtMs: now });
+  }
+
+  /** A finished stream's time per output token on decode endpoint `e`. */
+  tpot(e: number, measuredMs: number, predictedMs: number, now: number): void {
+    const ratio = this.#tpot.add(e, measuredMs, predictedMs);
+    if (ratio > 0) this.core.setLoad(e, { tpotObservedRatio: ratio, tpotObservedAtMs: now });
   }
 }

@@ -23,7 +23,7 @@
  */
 import type { RouteDecision } from "../core/request.ts";
 import type { ScoringCore } from "../core/scoring_core.ts";
-import { ObservedRatios } from "../core/observed_ratios.ts";
+import { ObservedTimes } from "../core/observed_ratios.ts";
 import { PrefixCache } from "../engine_model/prefix_cache.ts";
 
 interface Load {
@@ -43,6 +43,8 @@ export interface Routed {
   seqOpen: boolean;
   /** Migration slot in the core while movable, else -1. */
   slot: number;
+  /** Router clock at the decision: its TTFT prediction counts from here. */
+  readonly decidedAt: number;
 }
 
 export class LoadBook {
@@ -50,8 +52,7 @@ export class LoadBook {
   readonly external: Load[];
   /** Router clock of the last successful scrape per endpoint (-Infinity: never). */
   readonly scrapedAt: number[];
-  readonly #ttft: ObservedRatios;
-  readonly #tpot: ObservedRatios;
+  readonly #observed: ObservedTimes;
   readonly #prefix: PrefixCache[];
   #outputSum = 0;
   #outputCount = 0;
@@ -70,8 +71,7 @@ export class LoadBook {
     this.own = zero();
     this.external = zero();
     this.scrapedAt = new Array(count).fill(-Infinity);
-    this.#ttft = new ObservedRatios(count, ewmaAlpha);
-    this.#tpot = new ObservedRatios(count, ewmaAlpha);
+    this.#observed = new ObservedTimes(core, count, ewmaAlpha);
     this.#prefix = Array.from({ length: count }, () => new PrefixCache(prefixCacheBlocks));
   }
 
@@ -82,14 +82,14 @@ export class LoadBook {
     return Math.max(1, Math.round(capped));
   }
 
-  dispatch(decision: RouteDecision): Routed {
+  dispatch(decision: RouteDecision, now: number): Routed {
     const { prefill, decode } = decision;
     this.own[prefill].queued += decision.uncachedTokens;
     this.own[decode].seqs += 1;
     this.own[decode].kv += decision.requestKvBlocks;
     this.sync(prefill);
     if (decode !== prefill) this.sync(decode);
-    return { decision, decode, prefillPending: true, seqOpen: true, slot: -1 };
+    return { decision, decode, prefillPending: true, seqOpen: true, slot: -1, decidedAt: now };
   }
 
   /** The prefill finished (prefill answer, or the first token of a local prefill). */
@@ -151,12 +151,13 @@ export class LoadBook {
     // The prediction was for the endpoint the decision chose; a moved request has none.
     const d = r.decode;
     if (outputTokens > 1 && d === r.decision.decode) {
-      this.#observeTpot(d, tpotMs, r.decision.tpotModelMs, now);
+      this.#observed.tpot(d, tpotMs, r.decision.tpotModelMs, now);
     }
   }
 
-  firstToken(r: Routed, ttftMs: number, now: number): void {
-    this.#observeTtft(r.decision.prefill, ttftMs, r.decision.ttftModelMs, now);
+  /** The first token reached the router at `now` (any wait before the decision excluded). */
+  firstToken(r: Routed, now: number): void {
+    this.#observed.ttft(r.decision.prefill, now - r.decidedAt, r.decision.ttftModelMs, now);
   }
 
   /**
@@ -175,22 +176,12 @@ export class LoadBook {
     const fresh = (at: number) => now - at <= this.core.config.telemetryMaxAgeMs;
     if (ttftMs !== null && !(s.ttftObs[i] > 0 && fresh(s.ttftObsAt[i]))) {
       const predicted = (s.queuedPrefill[i] + meanPromptTokens) * s.prefillMsPerToken[i];
-      this.#observeTtft(i, ttftMs, predicted, now);
+      this.#observed.ttft(i, ttftMs, predicted, now);
     }
     if (tpotMs !== null && !(s.tpotObs[i] > 0 && fresh(s.tpotObsAt[i]))) {
       const predicted = s.decodeBaseMs[i] + s.decodeMsPerBlock[i] * s.activeKv[i];
-      this.#observeTpot(i, tpotMs, predicted, now);
+      this.#observed.tpot(i, tpotMs, predicted, now);
     }
-  }
-
-  #observeTtft(e: number, measuredMs: number, predictedMs: number, now: number): void {
-    const ratio = this.#ttft.add(e, measuredMs, predictedMs);
-    if (ratio > 0) this.core.setLoad(e, { ttftObservedRatio: ratio, ttftObservedAtMs: now });
-  }
-
-  #observeTpot(e: number, measuredMs: number, predictedMs: number, now: number): void {
-    const ratio = this.#tpot.add(e, measuredMs, predictedMs);
-    if (ratio > 0) this.core.setLoad(e, { tpotObservedRatio: ratio, tpotObservedAtMs: now });
   }
 
   /** Scraped load: running + waiting requests, KV blocks in use, and waiting requests. */

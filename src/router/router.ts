@@ -526,7 +526,7 @@ export class Router {
       this.metrics.decisions.inc({ policy, path: "no_capacity" });
       return null;
     }
-    const routed = this.book.dispatch(decision);
+    const routed = this.book.dispatch(decision, this.now());
     this.metrics.decisionSeconds.observe((performance.now() - t0) / 1000);
     this.metrics.decisions.inc({
       policy,
@@ -694,16 +694,18 @@ export class Router {
     this.health.succeeded(e);
     this.#release(f);
     this.#count(e, "client_error");
-    return {
-      response: new Response(res.text, {
-        status: res.status,
-        headers: {
-          "content-type": res.headers.get("content-type") ?? "application/json",
-          ...this.#routeHeaders(f),
-        },
-      }),
-      handedOff: false,
-    };
+    return { response: this.#bufferedAnswer(f, res), handedOff: false };
+  }
+
+  /** An engine's whole (non-streamed) answer, passed on with the router's headers. */
+  #bufferedAnswer(f: Flight, res: Reply): Response {
+    return new Response(res.text, {
+      status: res.status,
+      headers: {
+        "content-type": res.headers.get("content-type") ?? "application/json",
+        ...this.#routeHeaders(f),
+      },
+    });
   }
 
   #relayJson(f: Flight, d: Endpoint, res: Reply): {
@@ -723,16 +725,7 @@ export class Router {
     this.book.finished(r, tokens, NaN, this.now());
     this.#release(f);
     this.#count(d, "ok");
-    return {
-      response: new Response(res.text, {
-        status: res.status,
-        headers: {
-          "content-type": res.headers.get("content-type") ?? "application/json",
-          ...this.#routeHeaders(f),
-        },
-      }),
-      handedOff: false,
-    };
+    return { response: this.#bufferedAnswer(f, res), handedOff: false };
   }
 
   #relayStream(f: Flight, d: Endpoint, res: Reply): { response: Response; handedOff: boolean } {
@@ -742,7 +735,7 @@ export class Router {
     const ttft = tFirst - f.arrival;
     this.health.succeeded(d);
     this.book.prefillDone(r, f.blocks);
-    this.book.firstToken(r, ttft, tFirst);
+    this.book.firstToken(r, tFirst);
     const prefillUrl = this.endpoints[r.decision.prefill].url;
     this.metrics.ttft.observe({ endpoint: prefillUrl }, ttft / 1000);
     const body = relayStream(first, reader, {

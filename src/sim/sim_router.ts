@@ -9,7 +9,7 @@
 import type { PolicyConfigInput } from "../core/config.ts";
 import type { RouteDecision } from "../core/request.ts";
 import type { Migration, ScoringCore } from "../core/scoring_core.ts";
-import { ObservedRatios } from "../core/observed_ratios.ts";
+import { ObservedTimes } from "../core/observed_ratios.ts";
 import { createReferenceCore } from "../core/reference/mod.ts";
 import { createWasmCore } from "../wasm/wasm_core.ts";
 import type { SimConfig } from "./config.ts";
@@ -25,14 +25,15 @@ export interface Routed {
   /** Migration slot while decoding, else -1. */
   slot: number;
   prefillAccounted: boolean;
+  /** Simulated time of the decision: its TTFT prediction counts from here. */
+  readonly decidedAt: number;
 }
 
 export class SimRouter {
   readonly core: ScoringCore;
   #outputSum = 0;
   #outputCount = 0;
-  readonly #ttftRatios: ObservedRatios;
-  readonly #tpotRatios: ObservedRatios;
+  readonly #observed: ObservedTimes;
   /** Migration slot -> request id. */
   readonly slots = new Map<number, number>();
 
@@ -58,8 +59,7 @@ export class SimRouter {
     this.core = make(policy, capacity);
     this.core.setEndpointCount(n);
     fleet.members.forEach((m) => this.core.setEndpoint(m.index, endpointSpec(fleet, m)));
-    this.#ttftRatios = new ObservedRatios(n, config.router.ewmaAlpha);
-    this.#tpotRatios = new ObservedRatios(n, config.router.ewmaAlpha);
+    this.#observed = new ObservedTimes(this.core, n, config.router.ewmaAlpha);
   }
 
   /** The output length the router assumes for `req` (it does not know the truth). */
@@ -87,7 +87,13 @@ export class SimRouter {
     if (decision.status !== "ok") return null;
     this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0);
     this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks);
-    return { decision, decodeEndpoint: decision.decode, slot: -1, prefillAccounted: true };
+    return {
+      decision,
+      decodeEndpoint: decision.decode,
+      slot: -1,
+      prefillAccounted: true,
+      decidedAt: now,
+    };
   }
 
   /** The prefill finished (the router sees the prefill response or the first token). */
@@ -101,16 +107,12 @@ export class SimRouter {
   firstToken(
     r: Routed,
     requestId: number,
-    ttftMs: number,
     now: number,
     remainingTokens: number,
   ): void {
     this.prefillDone(r);
-    const p = r.decision.prefill;
-    const ttftRatio = this.#ttftRatios.add(p, ttftMs, r.decision.ttftModelMs);
-    if (ttftRatio > 0) {
-      this.core.setLoad(p, { ttftObservedRatio: ttftRatio, ttftObservedAtMs: now });
-    }
+    // Measured from the decision, as predicted: a wait in the admission queue is not the engine's.
+    this.#observed.ttft(r.decision.prefill, now - r.decidedAt, r.decision.ttftModelMs, now);
     // Only sequences the planner may move need a slot.
     if (this.core.config.policy === "predictive" && this.core.config.migration.budget > 0) {
       r.slot = this.core.sequences.open(
@@ -135,10 +137,7 @@ export class SimRouter {
     });
     // The prediction was for the endpoint the decision chose; a moved request has none.
     if (outputTokens > 1 && d === r.decision.decode) {
-      const tpotRatio = this.#tpotRatios.add(d, tpotMs, r.decision.tpotModelMs);
-      if (tpotRatio > 0) {
-        this.core.setLoad(d, { tpotObservedRatio: tpotRatio, tpotObservedAtMs: now });
-      }
+      this.#observed.tpot(d, tpotMs, r.decision.tpotModelMs, now);
     }
     this.closeSlot(r);
   }

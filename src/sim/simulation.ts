@@ -273,7 +273,7 @@ export class Simulation implements EngineListener {
     const f = this.#byJob.get(job)!;
     f.firstTokenMs = now;
     const remaining = Math.max(1, this.#router.outputEstimate(job.request) - 1);
-    this.#router.firstToken(f.routed!, job.request.id, now - f.request.arrivalMs, now, remaining);
+    this.#router.firstToken(f.routed!, job.request.id, now, remaining);
   }
 
   finished(_engine: Engine, job: Job, now: number): void {

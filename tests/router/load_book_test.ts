@@ -1,0 +1,31 @@
+import { equal } from "node:assert/strict";
+import { createReferenceCore } from "../../src/core/reference/mod.ts";
+import { LoadBook } from "../../src/router/load_book.ts";
+
+function book() {
+  const core = createReferenceCore({ disaggregation: "never" }, { endpoints: 2 });
+  core.setEndpointCount(2);
+  for (const i of [0, 1]) {
+    core.setEndpoint(i, {
+      role: "both",
+      prefillTokensPerMs: 10,
+      decodeBaseMs: 10,
+      decodeMsPerKvBlock: 0,
+      kvCapacityBlocks: 1000,
+    });
+  }
+  return { core, book: new LoadBook(core, 2, 64, 0.5, 100) };
+}
+
+Deno.test("load book: TTFT counts from the decision, and the core gets measured / model-only", () => {
+  const { core, book: b } = book();
+  const decision = core.route({ promptTokens: 300, outputTokens: 10 }, 0, 0);
+  equal(decision.ttftModelMs, 30, "300 tokens at 10 tokens/ms on an idle endpoint");
+  // Queued at the router until t = 1000 (not the engine's doing), decided then.
+  const r = b.dispatch(decision, 1000);
+  b.firstToken(r, 1060);
+  equal(core.state.ttftObs[decision.prefill], 2, "60 ms measured / 30 ms predicted");
+  equal(core.state.ttftObsAt[decision.prefill], 1060);
+  b.finished(r, 11, 15, 1210);
+  equal(core.state.tpotObs[decision.decode], 1.5, "15 ms per token / 10 ms step");
+});
