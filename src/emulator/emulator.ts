@@ -298,6 +298,8 @@ export class Emulator implements EngineListener {
     }
     if (f.extraLatencyMs > 0) await delay(f.extraLatencyMs);
     if (this.#dead) return brokenResponse();
+    // A client that went away during the extra latency is not admitted (nothing runs for it).
+    if (req.signal.aborted) return brokenResponse();
     const drawError = this.#rng.float(), drawStall = this.#rng.float();
     const drawTruncate = this.#rng.float();
     if (drawError < f.errorRate) {
