@@ -24,6 +24,7 @@ import {
 import { type Routed, SimRouter } from "./sim_router.ts";
 import type { RequestSource, SimRequest } from "../workload/request.ts";
 import { Rng } from "../workload/rng.ts";
+import { policyInfo } from "../core/policies.ts";
 
 type Event =
   | (SimEvent & { kind: "arrival"; request: SimRequest })
@@ -32,6 +33,7 @@ type Event =
   | (SimEvent & { kind: "deliver"; engine: number; job: Job; releaseFrom: number })
   | (SimEvent & { kind: "migrate" })
   | (SimEvent & { kind: "sample" })
+  | (SimEvent & { kind: "scrape" })
   | (SimEvent & { kind: "timeout" });
 
 /** An event before the queue stamps its sequence number (Omit distributed over the union). */
@@ -105,11 +107,11 @@ export class Simulation implements EngineListener {
   async execute(): Promise<RunSummary> {
     await this.#scheduleNextArrival();
     this.#push({ kind: "sample", time: 0 });
-    if (
-      this.#router.core.config.policy === "predictive" &&
-      this.#router.core.config.migration.budget > 0
-    ) {
+    if (this.#router.core.migrates) {
       this.#push({ kind: "migrate", time: this.run.config.router.migrationIntervalMs });
+    }
+    if (policyInfo(this.#router.core.config.policy).readsMetrics) {
+      this.#push({ kind: "scrape", time: 0 });
     }
     let steps = 0;
     for (let ev = this.#queue.pop(); ev; ev = this.#queue.pop()) {
@@ -146,6 +148,12 @@ export class Simulation implements EngineListener {
           break;
         case "timeout":
           this.#drainRouterQueue();
+          break;
+        case "scrape":
+          this.#scrape();
+          if (this.#busy()) {
+            this.#push({ kind: "scrape", time: ev.time + this.run.config.router.scrapeIntervalMs });
+          }
           break;
       }
       if (++steps % 65536 === 0) this.run.onProgress?.(this.#now, this.#completedTotal);
@@ -380,6 +388,20 @@ export class Simulation implements EngineListener {
       f.migrations++;
       this.#interval.migrations++;
       engine.requestRemoval(job, this.#now);
+    }
+  }
+
+  /** What a metrics scrape of every engine reads (vLLM's waiting and running counts, KV usage). */
+  #scrape(): void {
+    for (const m of this.run.fleet.members) {
+      const e = this.#engines[m.index];
+      this.#router.scraped(
+        m.index,
+        e.waiting.length,
+        e.running.size + e.prefilling.length,
+        e.kvTokens / e.config.gpuKvTokens,
+        this.#now,
+      );
     }
   }
 
