@@ -174,8 +174,9 @@ export const POLICY_LIST: readonly PolicyInfo[] = [
   entry({
     name: "dynamo-kv",
     kind: "peer",
-    summary: "lowest prefill blocks x weight + decode blocks, overlap credited; optional softmax",
-    source: "NVIDIA Dynamo KV router",
+    summary:
+      "lowest prefill blocks (overlap credited) + decode blocks; prefill first when disaggregated",
+    source: "NVIDIA Dynamo KV router (lib/kv-router selector, KvRouterConfig defaults)",
     doc: "docs/POLICY.md#dynamo-kv",
     schema: dynamoKvSchema,
     defaults: DYNAMO_KV_DEFAULTS,

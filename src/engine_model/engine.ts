@@ -276,15 +276,20 @@ export class Engine {
   #plan(now: number): void {
     this.#removeFlagged(now);
     this.#admit(now);
-    const batch = this.running.size;
-    if (this.prefilling.length === 0 && batch === 0) {
+    if (this.prefilling.length === 0 && this.running.size === 0) {
       this.#busyUntil = now;
       return;
     }
-    // Every running sequence grows by one token per step: make room or preempt.
+    // Every running sequence grows by one token per step: make room or preempt. A preempted
+    // job goes back to the waiting queue: if that emptied the engine, admission runs again (the
+    // job may fit alone, or never fit, which admission rejects); otherwise the engine would sit
+    // idle with a waiting queue that nothing wakes.
+    let preempted = false;
     while (this.running.size > 0 && this.kvTokens + this.running.size > this.kvCapacityTokens) {
       this.#preemptNewest();
+      preempted = true;
     }
+    if (preempted && this.running.size === 0 && this.prefilling.length === 0) this.#admit(now);
     if (this.prefilling.length > 0) this.#startMixedStep(now);
     else if (this.running.size > 0) this.#startSpan(now);
     else this.#busyUntil = now;

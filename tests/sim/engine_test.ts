@@ -178,3 +178,16 @@ Deno.test("a transferred (decode-phase) job gets its first token from its first 
   ok(close(first, 100 + time.decodeStepMs(1, 2000)), `${first}`);
   equal(h.times("done", 1).length, 1);
 });
+
+Deno.test("a sequence that outgrows the engine alone is preempted and then rejected, not stranded", () => {
+  // It grows one token per step until prompt + output no longer fits: preempting it empties the
+  // engine, and its recompute (1,000 prompt + 1,000 generated tokens) can never fit again.
+  const h = new Harness({ gpuKvTokens: 2000 });
+  h.engine.enqueue(newJob(request(1, 1000, 3000), "full"), 0);
+  h.engine.enqueue(newJob(request(2, 100, 2), "full"), 1e6);
+  h.runUntil();
+  equal(h.log.filter((e) => e.kind === "preempted" && e.id === 1).length, 1);
+  equal(h.times("rejected", 1).length, 1, JSON.stringify(h.log.slice(-3)));
+  equal(h.times("done", 2).length, 1, "the engine still serves what arrives later");
+  equal(h.engine.waiting.length, 0);
+});

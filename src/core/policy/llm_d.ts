@@ -1,16 +1,21 @@
 /**
- * `llm-d` (peer baseline, TS only): the llm-d inference scheduler's default scheduling, as the
- * Gateway API Inference Extension's endpoint picker runs it: filter -> weighted scorers ->
- * max-score picker (docs/POLICY.md, "llm-d", for the sources and what we chose where they
- * leave a choice open).
+ * `llm-d` (peer baseline, TS only): the llm-d router's (inference scheduler, the Gateway API
+ * Inference Extension's endpoint picker) scheduling as llm-d-inference-scheduler @ 520af478
+ * runs it: filter by role -> weighted sum of scorers -> max-score picker, ties at random
+ * (docs/POLICY.md, "llm-d"):
  *
- * score(e) = prefix * matched(e) / blocks            (prefix-cache scorer)
- *          + queue  * (maxQ - q(e)) / (maxQ - minQ)  (queue scorer; 1 for all when equal)
- *          + kv     * (1 - kvUsage(e))               (kv-cache-utilization scorer)
- * q and kvUsage are the engine's scraped `num_requests_waiting` and `kv_cache_usage_perc`;
- * the highest score wins, ties at random. P/D: the decode profile runs first; the
- * prefix-based P/D decider disaggregates when the prompt's tokens not cached on the chosen
- * decode endpoint reach `pdThresholdTokens`, and the prefill profile picks with the same scorers.
+ *   score(e) = prefix * matched(e) / blocks           prefix-cache scorer
+ *            + queue  * (maxQ - q(e)) / (maxQ - minQ) queue scorer (1 for all when equal)
+ *            + kv     * (1 - kvUsage(e))              kv-cache-utilization scorer
+ *
+ * q and kvUsage are the engine's scraped `num_requests_waiting` and `kv_cache_usage_perc`
+ * (refreshed every 50 ms upstream; stale values are not filtered out there either). Weights
+ * 2 : 1 : 1 are llm-d's shipped config for a KV-accurate prefix index
+ * (`epp-precise-prefix-cache-config.yaml`), which is what the simulator's index is. P/D: the
+ * decode profile runs first; the `prefix-based-pd-decider` disaggregates when the prompt's
+ * tokens not cached on the chosen decode endpoint reach `nonCachedTokens` (the shipped P/D
+ * sample's 16; llm-d's built-in 0 would never disaggregate), and the prefill profile picks
+ * with the same scorers.
  */
 import { z } from "zod";
 import { fleetFields, modelFields, nonNegative } from "../policy_fields.ts";
@@ -23,14 +28,14 @@ export const llmDSchema = z.object({
   policy: z.literal("llm-d"),
   ...fleetFields,
   ...modelFields,
-  /** Scorer weights (llm-d's documented default profile: prefix 2, queue 1, kv-utilisation 1). */
+  /** Scorer weights: prefix-cache, queue, kv-cache-utilization. */
   weights: z.object({
     prefix: nonNegative,
     queue: nonNegative,
     kvUtilization: nonNegative,
   }).strict(),
-  /** The prefix-based P/D decider's threshold: disaggregate at this many uncached tokens. */
-  pdThresholdTokens: nonNegative,
+  /** The prefix-based P/D decider's `nonCachedTokens`: disaggregate at this many uncached tokens. */
+  nonCachedTokens: nonNegative,
 }).strict();
 
 export type LlmDConfig = z.infer<typeof llmDSchema>;
@@ -39,7 +44,7 @@ export const LLM_D_DEFAULTS: LlmDConfig = {
   policy: "llm-d",
   ...COMMON_DEFAULTS,
   weights: { prefix: 2, queue: 1, kvUtilization: 1 },
-  pdThresholdTokens: 512,
+  nonCachedTokens: 16,
 };
 
 export function llmD(config: LlmDConfig): PeerPolicy {
@@ -64,7 +69,7 @@ export function llmD(config: LlmDConfig): PeerPolicy {
         if (!eligible(s, e, stage, exclude)) continue;
         const prefix = blocks > 0 ? s.matched[e] / blocks : 0;
         const queue = maxQ > minQ ? (maxQ - s.waitingObs[e]) / (maxQ - minQ) : 1;
-        const kv = 1 - s.kvUsageObs[e];
+        const kv = 1 - Math.min(1, s.kvUsageObs[e]);
         const score = w.prefix * prefix + w.queue * queue + w.kvUtilization * kv;
         if (score > best) {
           best = score;
@@ -74,6 +79,8 @@ export function llmD(config: LlmDConfig): PeerPolicy {
       }
       return s.candidates[(draw >>> 0) % ties];
     },
-    disaggregate: (s, d) => uncachedOn(s, d) >= config.pdThresholdTokens,
+    disaggregate: (s, d) =>
+      config.nonCachedTokens > 0 && s.request[Req.PROMPT_TOKENS] >= config.nonCachedTokens &&
+      uncachedOn(s, d) >= config.nonCachedTokens,
   };
 }
