@@ -2,24 +2,42 @@
  * An engine's prefix cache: an LRU set of prefix block ids with a fixed capacity. A request
  * hits the leading run of its blocks that is present; inserting past capacity evicts the least
  * recently used blocks, which are reported so the router's prefix index can forget them.
+ *
+ * Layout (every operation O(1) per block, nothing allocated per block): each resident block
+ * owns a slot in typed arrays (`#ids`, and `#prev`/`#next`, the recency list from oldest to
+ * newest); an open-addressing table (`#keys` -> `#values`, linear probing from `mix32(id)`,
+ * backward-shift deletion) finds a block's slot. Both grow by doubling up to the capacity, so a
+ * cache that stays small costs little. (A JS Map keyed by block id, using its insertion order
+ * as the recency order, did the same and cost a third of a simulation's time: block ids above
+ * 2^31 are boxed doubles, and evicting through `keys().next()` rescans deleted entries.)
  */
+import { mix32 } from "../core/abi.ts";
+
 export class PrefixCache {
-  /** Map iteration order is insertion order: the first key is the least recently used. */
-  readonly #blocks = new Map<number, true>();
+  #ids = new Float64Array(0);
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  /** Hash table: block id, and its slot + 1 (0: empty). */
+  #keys = new Float64Array(0);
+  #values = new Int32Array(0);
+  #size = 0;
+  /** Least and most recently used slots (-1: empty). */
+  #oldest = -1;
+  #newest = -1;
 
   constructor(readonly capacityBlocks: number) {}
 
   get size(): number {
-    return this.#blocks.size;
+    return this.#size;
   }
 
   /** Leading blocks of `ids` present (and refreshed as recently used). */
   match(ids: readonly number[]): number {
     let hits = 0;
     for (const id of ids) {
-      if (!this.#blocks.has(id)) break;
-      this.#blocks.delete(id);
-      this.#blocks.set(id, true);
+      const slot = this.#find(id);
+      if (slot < 0) break;
+      this.#touch(slot);
       hits++;
     }
     return hits;
@@ -31,17 +49,27 @@ export class PrefixCache {
     const evicted: number[] = [];
     if (this.capacityBlocks <= 0) return { added, evicted };
     for (const id of ids) {
-      if (this.#blocks.has(id)) {
-        this.#blocks.delete(id);
-      } else {
-        added.push(id);
+      const found = this.#find(id);
+      if (found >= 0) {
+        this.#touch(found);
+        continue;
       }
-      this.#blocks.set(id, true);
-    }
-    while (this.#blocks.size > this.capacityBlocks) {
-      const oldest = this.#blocks.keys().next().value as number;
-      this.#blocks.delete(oldest);
-      evicted.push(oldest);
+      added.push(id);
+      // Full: the oldest block's slot is the new one's (the same set and order as evicting
+      // once the whole call is in).
+      let slot: number;
+      if (this.#size >= this.capacityBlocks) {
+        slot = this.#oldest;
+        evicted.push(this.#ids[slot]);
+        this.#unlink(slot);
+        this.#forget(this.#ids[slot]);
+      } else {
+        slot = this.#size;
+        if (slot >= this.#ids.length) this.#grow();
+      }
+      this.#ids[slot] = id;
+      this.#remember(id, slot);
+      this.#link(slot);
     }
     // A block both added and evicted in one call never reached the router: drop it from both.
     if (evicted.length > 0 && added.length > 0) {
@@ -52,5 +80,87 @@ export class PrefixCache {
       };
     }
     return { added, evicted };
+  }
+
+  /** Moves `slot` to the most recently used end. */
+  #touch(slot: number): void {
+    if (slot === this.#newest) return;
+    this.#unlink(slot);
+    this.#link(slot);
+  }
+
+  #unlink(slot: number): void {
+    const p = this.#prev[slot], n = this.#next[slot];
+    if (p >= 0) this.#next[p] = n;
+    else this.#oldest = n;
+    if (n >= 0) this.#prev[n] = p;
+    else this.#newest = p;
+  }
+
+  #link(slot: number): void {
+    this.#prev[slot] = this.#newest;
+    this.#next[slot] = -1;
+    if (this.#newest >= 0) this.#next[this.#newest] = slot;
+    else this.#oldest = slot;
+    this.#newest = slot;
+  }
+
+  /** The slot holding `id`, or -1. */
+  #find(id: number): number {
+    const keys = this.#keys, values = this.#values;
+    if (keys.length === 0) return -1;
+    const mask = keys.length - 1;
+    for (let h = mix32(id) & mask; values[h] !== 0; h = (h + 1) & mask) {
+      if (keys[h] === id) return values[h] - 1;
+    }
+    return -1;
+  }
+
+  #remember(id: number, slot: number): void {
+    const keys = this.#keys, values = this.#values;
+    const mask = keys.length - 1;
+    let h = mix32(id) & mask;
+    while (values[h] !== 0) h = (h + 1) & mask;
+    keys[h] = id;
+    values[h] = slot + 1;
+    this.#size++;
+  }
+
+  /** Removes `id` from the table, shifting later entries of its probe run back. */
+  #forget(id: number): void {
+    const keys = this.#keys, values = this.#values;
+    const mask = keys.length - 1;
+    let h = mix32(id) & mask;
+    while (keys[h] !== id || values[h] === 0) h = (h + 1) & mask;
+    for (let j = (h + 1) & mask; values[j] !== 0; j = (j + 1) & mask) {
+      const home = mix32(keys[j]) & mask;
+      // Entry j may fill the hole at h when h lies cyclically in [home, j).
+      if (((j - home) & mask) >= ((j - h) & mask)) {
+        keys[h] = keys[j];
+        values[h] = values[j];
+        h = j;
+      }
+    }
+    values[h] = 0;
+    this.#size--;
+  }
+
+  /** Doubles the slots (up to the capacity) and rebuilds the table at twice the slots. */
+  #grow(): void {
+    const slots = Math.min(this.capacityBlocks, Math.max(64, this.#ids.length * 2));
+    const ids = new Float64Array(slots), prev = new Int32Array(slots), next = new Int32Array(slots);
+    ids.set(this.#ids);
+    prev.set(this.#prev);
+    next.set(this.#next);
+    this.#ids = ids;
+    this.#prev = prev;
+    this.#next = next;
+    let table = 1;
+    while (table < 2 * slots) table *= 2;
+    this.#keys = new Float64Array(table);
+    this.#values = new Int32Array(table);
+    const count = this.#size;
+    this.#size = 0;
+    for (let slot = 0; slot < count; slot++) this.#remember(ids[slot], slot);
   }
 }
