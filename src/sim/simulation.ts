@@ -11,7 +11,7 @@ import type { PolicyConfigInput } from "../core/config.ts";
 import { csvField, type LineWriter } from "../io/line_writer.ts";
 import type { SimConfig } from "./config.ts";
 import { Engine, type EngineListener } from "../engine_model/engine.ts";
-import { EventQueue, type SimEvent } from "./event_queue.ts";
+import { EventQueue } from "./event_queue.ts";
 import { type Job, newJob } from "../engine_model/job.ts";
 import { type Fleet, type FleetMember, transferMs } from "./fleet.ts";
 import { round3 } from "../metrics/latency_stats.ts";
@@ -25,17 +25,14 @@ import { type Routed, SimRouter } from "./sim_router.ts";
 import type { RequestSource, SimRequest } from "../workload/request.ts";
 import { Rng } from "../workload/rng.ts";
 
+/** Engine wake-ups are the queue's keyed entries (key = engine index); these are the rest. */
 type Event =
-  | (SimEvent & { kind: "arrival"; request: SimRequest })
-  | (SimEvent & { kind: "wake"; engine: number; version: number })
+  | { kind: "arrival"; time: number; request: SimRequest }
   /** A job reaches an engine; `releaseFrom` >= 0 frees its KV on the prefill engine first. */
-  | (SimEvent & { kind: "deliver"; engine: number; job: Job; releaseFrom: number })
-  | (SimEvent & { kind: "migrate" })
-  | (SimEvent & { kind: "sample" })
-  | (SimEvent & { kind: "timeout" });
-
-/** An event before the queue stamps its sequence number (Omit distributed over the union). */
-type NewEvent = Event extends infer E ? E extends Event ? Omit<E, "seq"> : never : never;
+  | { kind: "deliver"; time: number; engine: number; job: Job; releaseFrom: number }
+  | { kind: "migrate"; time: number }
+  | { kind: "sample"; time: number }
+  | { kind: "timeout"; time: number };
 
 /** A request in flight: the router's view, its job, and its timestamps. */
 interface InFlight {
@@ -65,9 +62,8 @@ export interface SimulationRun {
 }
 
 export class Simulation implements EngineListener {
-  readonly #queue = new EventQueue<Event>();
+  readonly #queue: EventQueue<Event>;
   readonly #engines: Engine[];
-  readonly #versions: number[];
   readonly #router: SimRouter;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #byJob = new Map<Job, InFlight>();
@@ -85,7 +81,7 @@ export class Simulation implements EngineListener {
     const rng = new Rng(config.seed);
     this.#router = new SimRouter(config, fleet, policy, rng.fork(7));
     this.#engines = fleet.members.map((m) => new Engine(m.index, fleet.time, fleet.engine, this));
-    this.#versions = fleet.members.map(() => 0);
+    this.#queue = new EventQueue<Event>(this.#engines.length);
     const core = this.#router.core.config;
     this.metrics = new RunMetrics({
       label: run.label,
@@ -112,15 +108,17 @@ export class Simulation implements EngineListener {
       this.#push({ kind: "migrate", time: this.run.config.router.migrationIntervalMs });
     }
     let steps = 0;
-    for (let ev = this.#queue.pop(); ev; ev = this.#queue.pop()) {
-      this.#now = ev.time;
+    for (let ev = this.#queue.pop(); ev !== undefined; ev = this.#queue.pop()) {
+      this.#now = this.#queue.time;
+      if (typeof ev === "number") {
+        this.#engines[ev].onWake(this.#now);
+        if (++steps % 65536 === 0) this.run.onProgress?.(this.#now, this.#completedTotal);
+        continue;
+      }
       switch (ev.kind) {
         case "arrival":
           this.#arrive(ev.request);
           await this.#scheduleNextArrival();
-          break;
-        case "wake":
-          if (ev.version === this.#versions[ev.engine]) this.#engines[ev.engine].onWake(ev.time);
           break;
         case "deliver":
           if (ev.releaseFrom >= 0) {
@@ -163,8 +161,8 @@ export class Simulation implements EngineListener {
     return !this.#sourceDone || this.#buffer.length > this.#bufferAt || this.#inFlight.size > 0;
   }
 
-  #push(e: NewEvent): void {
-    this.#queue.push({ ...e, seq: this.#queue.nextSeq() } as Event);
+  #push(e: Event): void {
+    this.#queue.push(e.time, e);
   }
 
   async #scheduleNextArrival(): Promise<void> {
@@ -249,8 +247,7 @@ export class Simulation implements EngineListener {
   // ---- EngineListener ----
 
   schedule(engine: Engine, time: number): void {
-    const version = ++this.#versions[engine.id];
-    this.#push({ kind: "wake", time, engine: engine.id, version });
+    this.#queue.set(engine.id, time);
   }
 
   prefillStarted(_engine: Engine, job: Job, now: number): void {
