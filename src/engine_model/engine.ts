@@ -55,8 +55,14 @@ export interface EngineListener {
   schedule(engine: Engine, time: number): void;
 }
 
-/** Longest decode span; bounds the replay done when a span is cut short. */
+/** Longest decode span (default of `maxSpanSteps`). */
 const MAX_SPAN_STEPS = 1024;
+/**
+ * A span records its start time of every MARK_STEPS-th step, so cutting it replays at most
+ * MARK_STEPS steps from the last mark before the cut instead of the whole span, with the very
+ * same float additions (so the same times).
+ */
+const MARK_STEPS = 32;
 
 export class Engine {
   readonly waiting: Job[] = [];
@@ -76,6 +82,10 @@ export class Engine {
   #span:
     | { start: number; steps: number; kv0: number; held: number; batch: number; end: number }
     | null = null;
+  /** Start time of the span's steps 0, MARK_STEPS, 2 x MARK_STEPS, ... */
+  readonly #marks: Float64Array;
+  /** Running jobs flagged `removeAtBoundary` since the last plan (0: nothing to scan for). */
+  #flagged = 0;
   /** Jobs of the step in progress (mixed step) with the prefill tokens each gets. */
   #step: { chunks: Job[]; tokens: number[] } | null = null;
   /** Sequences that joined with KV from elsewhere and have not produced a token here yet. */
@@ -91,6 +101,8 @@ export class Engine {
     private readonly listener: EngineListener,
   ) {
     this.prefixCache = new PrefixCache(config.prefixCacheBlocks);
+    const maxSteps = config.maxSpanSteps ?? MAX_SPAN_STEPS;
+    this.#marks = new Float64Array(Math.ceil(maxSteps / MARK_STEPS) + 1);
   }
 
   get idle(): boolean {
@@ -127,6 +139,7 @@ export class Engine {
   /** Asks for `job` (running here) to leave at the next step boundary. */
   requestRemoval(job: Job, now: number): void {
     job.removeAtBoundary = true;
+    this.#flagged++;
     this.#interrupt(now);
   }
 
@@ -169,8 +182,16 @@ export class Engine {
     }
     const span = this.#span;
     if (!span) return; // a mixed step is short; it will be seen when it ends
-    let t = span.start;
-    for (let i = 0; i < span.steps; i++) {
+    // Replay from the last mark at or before `now` (every step before it ended by then).
+    const marks = this.#marks;
+    let lo = 0, hi = Math.floor((span.steps - 1) / MARK_STEPS);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (marks[mid] <= now) lo = mid;
+      else hi = mid - 1;
+    }
+    let t = marks[lo];
+    for (let i = lo * MARK_STEPS; i < span.steps; i++) {
       t += this.#decodeStepMs(span.batch, span.kv0 + i * span.batch, span.held);
       if (t > now) {
         if (i + 1 < span.steps) {
@@ -301,6 +322,8 @@ export class Engine {
       job.kvTokens = 0;
       this.listener.removed(this, job, now);
     }
+    if (this.#flagged === 0) return;
+    this.#flagged = 0;
     for (const job of [...this.running.items]) {
       if (!job.removeAtBoundary) continue;
       job.removeAtBoundary = false;
@@ -412,8 +435,10 @@ export class Engine {
     const room = Math.floor((this.kvCapacityTokens - this.kvTokens) / batch);
     const maxSteps = this.config.maxSpanSteps ?? MAX_SPAN_STEPS;
     const steps = Math.max(1, Math.min(untilFinish, room, maxSteps));
+    const marks = this.#marks;
     let t = now;
     for (let i = 0; i < steps; i++) {
+      if (i % MARK_STEPS === 0) marks[i / MARK_STEPS] = t;
       t += this.#decodeStepMs(batch, kv0 + i * batch, held);
       if (i === 0) this.#firstStepEndsAt(t);
     }

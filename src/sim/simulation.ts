@@ -47,6 +47,13 @@ interface InFlight {
   preemptions: number;
 }
 
+/** The simulation's jobs carry their request's record (no lookup per engine callback). */
+interface SimJob extends Job {
+  readonly flight: InFlight;
+}
+
+const flightOf = (job: Job): InFlight => (job as SimJob).flight;
+
 export interface SimulationRun {
   readonly label: string;
   readonly config: SimConfig;
@@ -65,8 +72,9 @@ export class Simulation implements EngineListener {
   readonly #queue: EventQueue<Event>;
   readonly #engines: Engine[];
   readonly #router: SimRouter;
-  readonly #inFlight = new Map<number, InFlight>();
-  readonly #byJob = new Map<Job, InFlight>();
+  #inFlight = 0;
+  /** Decoding requests by their migration slot (see SimRouter.slots). */
+  readonly #bySlot: (InFlight | undefined)[] = [];
   readonly #routerQueue: InFlight[] = [];
   readonly metrics: RunMetrics;
   #sourceDone = false;
@@ -99,7 +107,8 @@ export class Simulation implements EngineListener {
   }
 
   async execute(): Promise<RunSummary> {
-    await this.#scheduleNextArrival();
+    await this.#refill();
+    this.#scheduleNextArrival();
     this.#push({ kind: "sample", time: 0 });
     if (
       this.#router.core.config.policy === "predictive" &&
@@ -118,7 +127,9 @@ export class Simulation implements EngineListener {
       switch (ev.kind) {
         case "arrival":
           this.#arrive(ev.request);
-          await this.#scheduleNextArrival();
+          // Awaits only when the source's batch is used up, not per request.
+          if (this.#bufferAt >= this.#buffer.length) await this.#refill();
+          this.#scheduleNextArrival();
           break;
         case "deliver":
           if (ev.releaseFrom >= 0) {
@@ -158,19 +169,23 @@ export class Simulation implements EngineListener {
   }
 
   #busy(): boolean {
-    return !this.#sourceDone || this.#buffer.length > this.#bufferAt || this.#inFlight.size > 0;
+    return !this.#sourceDone || this.#buffer.length > this.#bufferAt || this.#inFlight > 0;
   }
 
   #push(e: Event): void {
     this.#queue.push(e.time, e);
   }
 
-  async #scheduleNextArrival(): Promise<void> {
+  /** Fetches the source's next batch once the current one is used up. */
+  async #refill(): Promise<void> {
     if (this.#bufferAt >= this.#buffer.length && !this.#sourceDone) {
       this.#buffer = await this.run.source.next();
       this.#bufferAt = 0;
       if (this.#buffer.length === 0) this.#sourceDone = true;
     }
+  }
+
+  #scheduleNextArrival(): void {
     if (this.#bufferAt < this.#buffer.length) {
       const request = this.#buffer[this.#bufferAt++];
       this.#push({ kind: "arrival", time: Math.max(request.arrivalMs, this.#now), request });
@@ -189,7 +204,7 @@ export class Simulation implements EngineListener {
       migrations: 0,
       preemptions: 0,
     };
-    this.#inFlight.set(request.id, f);
+    this.#inFlight++;
     // Requests already waiting at the router go first.
     if (this.#routerQueue.length > 0 || !this.#dispatch(f)) this.#enqueueAtRouter(f);
   }
@@ -202,9 +217,8 @@ export class Simulation implements EngineListener {
     const { prefill, decode, disaggregated } = routed.decision;
     const members = this.run.fleet.members;
     f.prefillMember = members[prefill];
-    const job = newJob(f.request, disaggregated ? "prefill" : "full");
+    const job: SimJob = { ...newJob(f.request, disaggregated ? "prefill" : "full"), flight: f };
     f.job = job;
-    this.#byJob.set(job, f);
     this.metrics.gpus[prefill].prefills++;
     if (!disaggregated) this.metrics.gpus[decode].decodes++;
     this.#push({
@@ -251,12 +265,12 @@ export class Simulation implements EngineListener {
   }
 
   prefillStarted(_engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     if (Number.isNaN(f.prefillStartMs)) f.prefillStartMs = now;
   }
 
   prefillDone(engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     this.#router.prefillDone(f.routed!);
     // Disaggregated: ship the KV to the decode engine; the prefill engine holds it until then.
     const to = this.run.fleet.members[f.routed!.decodeEndpoint];
@@ -267,14 +281,15 @@ export class Simulation implements EngineListener {
   }
 
   firstToken(_engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     f.firstTokenMs = now;
     const remaining = Math.max(1, this.#router.outputEstimate(job.request) - 1);
     this.#router.firstToken(f.routed!, job.request.id, now, remaining);
+    if (f.routed!.slot >= 0) this.#bySlot[f.routed!.slot] = f;
   }
 
   finished(_engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     this.#now = Math.max(this.#now, now);
     this.#finish(f, "ok", now);
     this.#interval.completed++;
@@ -282,7 +297,7 @@ export class Simulation implements EngineListener {
   }
 
   removed(engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     const to = this.run.fleet.members[f.routed!.decodeEndpoint];
     const from = this.run.fleet.members[engine.id];
     job.phase = "decode";
@@ -297,11 +312,11 @@ export class Simulation implements EngineListener {
   }
 
   preempted(_engine: Engine, job: Job): void {
-    this.#byJob.get(job)!.preemptions++;
+    flightOf(job).preemptions++;
   }
 
   rejected(_engine: Engine, job: Job, now: number, _reason: string): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     this.#finish(f, "rejected", now);
   }
 
@@ -318,6 +333,7 @@ export class Simulation implements EngineListener {
     const ttft = ok ? f.firstTokenMs - req.arrivalMs : 0;
     const tpot = ok && req.outputTokens > 1 ? (at - f.firstTokenMs) / (req.outputTokens - 1) : 0;
     if (routed) {
+      if (routed.slot >= 0) this.#bySlot[routed.slot] = undefined;
       if (ok) this.#router.finished(routed, req.outputTokens, tpot, at);
       else this.#router.abandoned(routed);
     }
@@ -343,16 +359,15 @@ export class Simulation implements EngineListener {
     };
     this.metrics.record(outcome);
     this.run.requestsCsv?.write(requestCsvRow(outcome));
-    this.#inFlight.delete(req.id);
-    if (f.job) this.#byJob.delete(f.job);
+    this.#inFlight--;
     this.#completedTotal++;
   }
 
   #planMigrations(): void {
     const router = this.#router;
     // Refresh what the planner believes each decoding request still has to generate.
-    for (const id of router.slots.values()) {
-      const f = this.#inFlight.get(id);
+    for (const slot of router.slots.keys()) {
+      const f = this.#bySlot[slot];
       if (!f?.job || !f.routed) continue;
       const engine = this.#engines[f.routed.decodeEndpoint];
       const seen = f.job.generated +
@@ -360,17 +375,21 @@ export class Simulation implements EngineListener {
       router.updateRemaining(f.routed, Math.max(1, router.outputEstimate(f.request) - seen));
     }
     for (const move of router.planMigrations(this.#now)) {
-      const id = router.slots.get(move.sequence)!;
-      const f = this.#inFlight.get(id)!;
+      const f = this.#bySlot[move.sequence]!;
+      const id = f.request.id;
       const engine = this.#engines[move.from];
       const job = f.job!;
-      if (job.heapIndex < 0 || job.removeAtBoundary || !engine.running.items.includes(job)) {
+      if (
+        job.heapIndex < 0 || job.removeAtBoundary || engine.running.items[job.heapIndex] !== job
+      ) {
+        this.#bySlot[move.sequence] = undefined;
         router.undoMove(
           f.routed!,
           move,
           Math.max(1, router.outputEstimate(f.request) - job.generated),
           id,
         );
+        this.#bySlot[f.routed!.slot] = f;
         continue;
       }
       f.routed!.decodeEndpoint = move.to;
