@@ -366,8 +366,7 @@ export class Simulation implements EngineListener {
   #planMigrations(): void {
     const router = this.#router;
     // Refresh what the planner believes each decoding request still has to generate.
-    for (const slot of router.slots.keys()) {
-      const f = this.#bySlot[slot];
+    for (const f of this.#bySlot) {
       if (!f?.job || !f.routed) continue;
       const engine = this.#engines[f.routed.decodeEndpoint];
       const seen = f.job.generated +
