@@ -49,7 +49,10 @@ export interface EngineListener {
   preempted(engine: Engine, job: Job): void;
   /** The job can never run here (its KV exceeds the engine's whole capacity). */
   rejected(engine: Engine, job: Job, now: number, reason: string): void;
-  /** Prefix blocks became resident here / were evicted from here. */
+  /**
+   * Prefix blocks became resident here / were evicted from here. The arrays are reused by the
+   * next change: read them during the call, do not keep them.
+   */
   prefixChanged(engine: Engine, added: readonly number[], evicted: readonly number[]): void;
   /** The engine needs a wake-up at `time` (a step or span end). Replaces earlier requests. */
   schedule(engine: Engine, time: number): void;
@@ -78,18 +81,33 @@ export class Engine {
   #sumJoinClock = 0;
   #admitted = 0;
   #busyUntil = -Infinity;
-  /** Current span: start, steps, decode KV and held KV at its start; null if not in a span. */
-  #span:
-    | { start: number; steps: number; kv0: number; held: number; batch: number; end: number }
-    | null = null;
+  // The current span (fields, not an object per span): its steps (0: not in a span), its end
+  // (its start is the first mark), and the batch, decode KV and held KV at its start.
+  #spanSteps = 0;
+  #spanEnd = 0;
+  #spanBatch = 0;
+  #spanKv0 = 0;
+  #spanHeld = 0;
   /** Start time of the span's steps 0, MARK_STEPS, 2 x MARK_STEPS, ... */
   readonly #marks: Float64Array;
   /** Running jobs flagged `removeAtBoundary` since the last plan (0: nothing to scan for). */
   #flagged = 0;
-  /** Jobs of the step in progress (mixed step) with the prefill tokens each gets. */
-  #step: { chunks: Job[]; tokens: number[] } | null = null;
+  /** Whether a mixed step is in progress. */
+  #inStep = false;
+  /**
+   * Jobs of the mixed step in progress with the prefill tokens each gets. Two pairs of arrays,
+   * swapped at each step's end: a step that a listener callback starts while the last one's
+   * chunks are being walked fills the other pair.
+   */
+  #chunks: Job[] = [];
+  #chunkTokens: number[] = [];
+  #spareChunks: Job[] = [];
+  #spareTokens: number[] = [];
   /** Sequences that joined with KV from elsewhere and have not produced a token here yet. */
-  #awaitingFirstStep: Job[] = [];
+  readonly #awaitingFirstStep: Job[] = [];
+  /** What the last prefix-cache insert added and evicted (reused; see `prefixChanged`). */
+  readonly #prefixAdded: number[] = [];
+  readonly #prefixEvicted: number[] = [];
   preemptions = 0;
   /** Cumulative busy time (ms), for utilisation. */
   busyMs = 0;
@@ -106,7 +124,7 @@ export class Engine {
   }
 
   get idle(): boolean {
-    return this.#span === null && this.#step === null;
+    return this.#spanSteps === 0 && !this.#inStep;
   }
 
   /** KV tokens in use right now (as of the last step boundary). */
@@ -168,8 +186,8 @@ export class Engine {
 
   /** The wake-up requested through `listener.schedule` is due. */
   onWake(now: number): void {
-    if (this.#step) this.#finishMixedStep(now);
-    else if (this.#span) this.#finishSpan(now, this.#span.steps);
+    if (this.#inStep) this.#finishMixedStep(now);
+    else if (this.#spanSteps > 0) this.#finishSpan(now, this.#spanSteps);
     this.#plan(now);
   }
 
@@ -180,24 +198,25 @@ export class Engine {
       this.#plan(Math.max(now, this.#busyUntil));
       return;
     }
-    const span = this.#span;
-    if (!span) return; // a mixed step is short; it will be seen when it ends
+    const steps = this.#spanSteps;
+    if (steps === 0) return; // a mixed step is short; it will be seen when it ends
+    const batch = this.#spanBatch, kv0 = this.#spanKv0, held = this.#spanHeld;
     // Replay from the last mark at or before `now` (every step before it ended by then).
     const marks = this.#marks;
-    let lo = 0, hi = Math.floor((span.steps - 1) / MARK_STEPS);
+    let lo = 0, hi = Math.floor((steps - 1) / MARK_STEPS);
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (marks[mid] <= now) lo = mid;
       else hi = mid - 1;
     }
     let t = marks[lo];
-    for (let i = lo * MARK_STEPS; i < span.steps; i++) {
-      t += this.#decodeStepMs(span.batch, span.kv0 + i * span.batch, span.held);
+    for (let i = lo * MARK_STEPS; i < steps; i++) {
+      t += this.#decodeStepMs(batch, kv0 + i * batch, held);
       if (t > now) {
-        if (i + 1 < span.steps) {
-          this.busyMs -= span.end - t;
-          span.steps = i + 1;
-          span.end = t;
+        if (i + 1 < steps) {
+          this.busyMs -= this.#spanEnd - t;
+          this.#spanSteps = i + 1;
+          this.#spanEnd = t;
           this.#busyUntil = t;
           this.listener.schedule(this, t);
         }
@@ -219,7 +238,7 @@ export class Engine {
   }
 
   #finishSpan(now: number, steps: number): void {
-    this.#span = null;
+    this.#spanSteps = 0;
     this.tokenClock += steps;
     this.#completeFinished(now);
   }
@@ -257,19 +276,24 @@ export class Engine {
   }
 
   #finishMixedStep(now: number): void {
-    const step = this.#step!;
-    this.#step = null;
+    const chunks = this.#chunks, tokens = this.#chunkTokens;
+    this.#chunks = this.#spareChunks;
+    this.#chunkTokens = this.#spareTokens;
+    this.#spareChunks = chunks;
+    this.#spareTokens = tokens;
+    this.#inStep = false;
     this.tokenClock += 1;
-    step.chunks.forEach((job, i) => {
-      job.prefillRemaining -= step.tokens[i];
-      if (job.prefillRemaining > 0) return;
+    for (let i = 0; i < chunks.length; i++) {
+      const job = chunks[i];
+      job.prefillRemaining -= tokens[i];
+      if (job.prefillRemaining > 0) continue;
       this.prefilling.splice(this.prefilling.indexOf(job), 1);
       this.#heldKv -= job.kvTokens;
       this.#cacheBlocks(job);
       if (job.phase === "prefill") {
         this.#heldKv += job.kvTokens; // held until the decode engine pulls it
         this.listener.prefillDone(this, job, now);
-        return;
+        continue;
       }
       // The prefill's last step produced a token: the first, or the next one after a recompute.
       job.generated += 1;
@@ -280,16 +304,19 @@ export class Engine {
       job.kvTokens = 0;
       if (job.generated >= job.request.outputTokens) {
         this.listener.finished(this, job, now);
-        return;
+        continue;
       }
       this.#joinRunning(job, job.request.promptTokens + job.generated);
-    });
+    }
+    chunks.length = 0;
+    tokens.length = 0;
     this.#completeFinished(now);
   }
 
   #cacheBlocks(job: Job): void {
     if (job.request.prefixBlocks.length === 0) return;
-    const { added, evicted } = this.prefixCache.insert(job.request.prefixBlocks);
+    const added = this.#prefixAdded, evicted = this.#prefixEvicted;
+    this.prefixCache.insertInto(job.request.prefixBlocks, added, evicted);
     if (added.length > 0 || evicted.length > 0) this.listener.prefixChanged(this, added, evicted);
   }
 
@@ -377,7 +404,7 @@ export class Engine {
       job.firstTokenDone = true;
       this.listener.firstToken(this, job, end);
     }
-    this.#awaitingFirstStep = [];
+    this.#awaitingFirstStep.length = 0;
   }
 
   #preemptNewest(): void {
@@ -398,8 +425,7 @@ export class Engine {
   #startMixedStep(now: number): void {
     const batch = this.running.size;
     let budget = this.config.maxBatchedTokens - batch;
-    const chunks: Job[] = [];
-    const tokens: number[] = [];
+    const chunks = this.#chunks, tokens = this.#chunkTokens;
     let prefillTokens = 0, attention = 0;
     for (const job of this.prefilling) {
       if (budget <= 0) break;
@@ -420,7 +446,7 @@ export class Engine {
       decodeKvTokens: decodeKv,
       slabKvTokens: Math.min(slab, decodeKv),
     });
-    this.#step = { chunks, tokens };
+    this.#inStep = true;
     this.#busyUntil = now + ms;
     this.busyMs += ms;
     this.#firstStepEndsAt(now + ms);
@@ -442,7 +468,11 @@ export class Engine {
       t += this.#decodeStepMs(batch, kv0 + i * batch, held);
       if (i === 0) this.#firstStepEndsAt(t);
     }
-    this.#span = { start: now, steps, kv0, held, batch, end: t };
+    this.#spanSteps = steps;
+    this.#spanEnd = t;
+    this.#spanBatch = batch;
+    this.#spanKv0 = kv0;
+    this.#spanHeld = held;
     this.#busyUntil = t;
     this.busyMs += t - now;
     this.listener.schedule(this, t);

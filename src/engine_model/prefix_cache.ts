@@ -6,8 +6,9 @@
  * Layout (every operation O(1) per block, nothing allocated per block): each resident block
  * owns a slot in typed arrays (`#ids`, and `#prev`/`#next`, the recency list from oldest to
  * newest); an open-addressing table (`#keys` -> `#values`, linear probing from `mix32(id)`,
- * backward-shift deletion) finds a block's slot. Both grow by doubling up to the capacity, so a
- * cache that stays small costs little. (A JS Map keyed by block id, using its insertion order
+ * backward-shift deletion) finds a block's slot. Both grow by doubling as blocks arrive (an
+ * insert fills past the capacity, then evicts), so a cache that stays small costs little;
+ * evicted slots are reused through a free list. (A JS Map keyed by block id, using its insertion order
  * as the recency order, did the same and cost a third of a simulation's time: block ids above
  * 2^31 are boxed doubles, and evicting through `keys().next()` rescans deleted entries.)
  */
@@ -17,6 +18,12 @@ export class PrefixCache {
   #ids = new Float64Array(0);
   #prev = new Int32Array(0);
   #next = new Int32Array(0);
+  /** The `insertInto` call that put each slot's block in (to spot one evicted in that call). */
+  #addedIn = new Float64Array(0);
+  #calls = 0;
+  /** Slots handed out so far, and the first freed one (a list through `#next`; -1: none). */
+  #usedSlots = 0;
+  #freeSlot = -1;
   /** Hash table: block id, and its slot + 1 (0: empty). */
   #keys = new Float64Array(0);
   #values = new Int32Array(0);
@@ -47,7 +54,16 @@ export class PrefixCache {
   insert(ids: readonly number[]): { added: number[]; evicted: number[] } {
     const added: number[] = [];
     const evicted: number[] = [];
-    if (this.capacityBlocks <= 0) return { added, evicted };
+    this.insertInto(ids, added, evicted);
+    return { added, evicted };
+  }
+
+  /** `insert` into the caller's arrays (emptied first), so a hot caller can reuse them. */
+  insertInto(ids: readonly number[], added: number[], evicted: number[]): void {
+    added.length = 0;
+    evicted.length = 0;
+    if (this.capacityBlocks <= 0) return;
+    const call = ++this.#calls;
     for (const id of ids) {
       const found = this.#find(id);
       if (found >= 0) {
@@ -55,31 +71,41 @@ export class PrefixCache {
         continue;
       }
       added.push(id);
-      // Full: the oldest block's slot is the new one's (the same set and order as evicting
-      // once the whole call is in).
-      let slot: number;
-      if (this.#size >= this.capacityBlocks) {
-        slot = this.#oldest;
-        evicted.push(this.#ids[slot]);
-        this.#unlink(slot);
-        this.#forget(this.#ids[slot]);
-      } else {
-        slot = this.#size;
-        if (slot >= this.#ids.length) this.#grow();
-      }
+      const slot = this.#allocate();
       this.#ids[slot] = id;
+      this.#addedIn[slot] = call;
       this.#remember(id, slot);
       this.#link(slot);
     }
-    // A block both added and evicted in one call never reached the router: drop it from both.
-    if (evicted.length > 0 && added.length > 0) {
-      const gone = new Set(evicted);
-      return {
-        added: added.filter((id) => !gone.has(id)),
-        evicted: evicted.filter((id) => !added.includes(id)),
-      };
+    // Evict once the whole call is in (the cache may hold more than its capacity meanwhile).
+    let overlap = false;
+    while (this.#size > this.capacityBlocks) {
+      const slot = this.#oldest;
+      if (this.#addedIn[slot] === call) overlap = true;
+      evicted.push(this.#ids[slot]);
+      this.#unlink(slot);
+      this.#forget(this.#ids[slot]);
+      this.#next[slot] = this.#freeSlot;
+      this.#freeSlot = slot;
     }
-    return { added, evicted };
+    // A block both added and evicted in one call never reached the router: drop it from both.
+    if (overlap) {
+      const gone = new Set(evicted);
+      const keptAdded = added.filter((id) => !gone.has(id));
+      const keptEvicted = evicted.filter((id) => !added.includes(id));
+      added.splice(0, added.length, ...keptAdded);
+      evicted.splice(0, evicted.length, ...keptEvicted);
+    }
+  }
+
+  #allocate(): number {
+    const free = this.#freeSlot;
+    if (free >= 0) {
+      this.#freeSlot = this.#next[free];
+      return free;
+    }
+    if (this.#usedSlots === this.#ids.length) this.#grow();
+    return this.#usedSlots++;
   }
 
   /** Moves `slot` to the most recently used end. */
@@ -145,22 +171,24 @@ export class PrefixCache {
     this.#size--;
   }
 
-  /** Doubles the slots (up to the capacity) and rebuilds the table at twice the slots. */
+  /** Doubles the slots and rebuilds the table at twice their number. */
   #grow(): void {
-    const slots = Math.min(this.capacityBlocks, Math.max(64, this.#ids.length * 2));
+    const slots = Math.max(64, this.#ids.length * 2);
     const ids = new Float64Array(slots), prev = new Int32Array(slots), next = new Int32Array(slots);
+    const addedIn = new Float64Array(slots);
     ids.set(this.#ids);
     prev.set(this.#prev);
     next.set(this.#next);
+    addedIn.set(this.#addedIn);
     this.#ids = ids;
     this.#prev = prev;
     this.#next = next;
+    this.#addedIn = addedIn;
     let table = 1;
     while (table < 2 * slots) table *= 2;
     this.#keys = new Float64Array(table);
     this.#values = new Int32Array(table);
-    const count = this.#size;
     this.#size = 0;
-    for (let slot = 0; slot < count; slot++) this.#remember(ids[slot], slot);
+    for (let slot = this.#oldest; slot >= 0; slot = next[slot]) this.#remember(ids[slot], slot);
   }
 }

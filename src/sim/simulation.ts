@@ -47,12 +47,8 @@ interface InFlight {
   preemptions: number;
 }
 
-/** The simulation's jobs carry their request's record (no lookup per engine callback). */
-interface SimJob extends Job {
-  readonly flight: InFlight;
-}
-
-const flightOf = (job: Job): InFlight => (job as SimJob).flight;
+/** The simulation's jobs carry their request's record as owner (no lookup per callback). */
+const flightOf = (job: Job): InFlight => job.owner as InFlight;
 
 export interface SimulationRun {
   readonly label: string;
@@ -217,7 +213,7 @@ export class Simulation implements EngineListener {
     const { prefill, decode, disaggregated } = routed.decision;
     const members = this.run.fleet.members;
     f.prefillMember = members[prefill];
-    const job: SimJob = { ...newJob(f.request, disaggregated ? "prefill" : "full"), flight: f };
+    const job = newJob(f.request, disaggregated ? "prefill" : "full", f);
     f.job = job;
     this.metrics.gpus[prefill].prefills++;
     if (!disaggregated) this.metrics.gpus[decode].decodes++;
