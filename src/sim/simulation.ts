@@ -25,9 +25,11 @@ import { type Routed, SimRouter } from "./sim_router.ts";
 import type { RequestSource, SimRequest } from "../workload/request.ts";
 import { Rng } from "../workload/rng.ts";
 
-/** Engine wake-ups are the queue's keyed entries (key = engine index); these are the rest. */
+/**
+ * Engine wake-ups and the next arrival are the queue's keyed entries (key: the engine's index;
+ * the arrival's is the engine count); these are the rest.
+ */
 type Event =
-  | { kind: "arrival"; time: number; request: SimRequest }
   /** A job reaches an engine; `releaseFrom` >= 0 frees its KV on the prefill engine first. */
   | { kind: "deliver"; time: number; engine: number; job: Job; releaseFrom: number }
   | { kind: "migrate"; time: number }
@@ -75,6 +77,9 @@ export class Simulation implements EngineListener {
   readonly metrics: RunMetrics;
   #sourceDone = false;
   #buffer: SimRequest[] = [];
+  /** The arrival scheduled under `#arrivalKey`. */
+  #nextArrival: SimRequest | null = null;
+  readonly #arrivalKey: number;
   #bufferAt = 0;
   #now = 0;
   #interval = { completed: 0, migrations: 0, sheds: 0 };
@@ -85,7 +90,8 @@ export class Simulation implements EngineListener {
     const rng = new Rng(config.seed);
     this.#router = new SimRouter(config, fleet, policy, rng.fork(7));
     this.#engines = fleet.members.map((m) => new Engine(m.index, fleet.time, fleet.engine, this));
-    this.#queue = new EventQueue<Event>(this.#engines.length);
+    this.#arrivalKey = this.#engines.length;
+    this.#queue = new EventQueue<Event>(this.#engines.length + 1);
     const core = this.#router.core.config;
     this.metrics = new RunMetrics({
       label: run.label,
@@ -115,44 +121,14 @@ export class Simulation implements EngineListener {
     let steps = 0;
     for (let ev = this.#queue.pop(); ev !== undefined; ev = this.#queue.pop()) {
       this.#now = this.#queue.time;
-      if (typeof ev === "number") {
+      if (ev === this.#arrivalKey) {
+        this.#arrive(this.#nextArrival!);
+        // Awaits only when the source's batch is used up, not per request.
+        if (this.#bufferAt >= this.#buffer.length) await this.#refill();
+        this.#scheduleNextArrival();
+      } else if (typeof ev === "number") {
         this.#engines[ev].onWake(this.#now);
-        if (++steps % 65536 === 0) this.run.onProgress?.(this.#now, this.#completedTotal);
-        continue;
-      }
-      switch (ev.kind) {
-        case "arrival":
-          this.#arrive(ev.request);
-          // Awaits only when the source's batch is used up, not per request.
-          if (this.#bufferAt >= this.#buffer.length) await this.#refill();
-          this.#scheduleNextArrival();
-          break;
-        case "deliver":
-          if (ev.releaseFrom >= 0) {
-            this.#engines[ev.releaseFrom].releaseKv(ev.job, ev.time);
-            ev.job.phase = "decode"; // prefilled elsewhere: only decoding is left
-          }
-          this.#engines[ev.engine].enqueue(ev.job, ev.time);
-          break;
-        case "migrate":
-          this.#planMigrations();
-          if (this.#busy()) {
-            this.#push({
-              kind: "migrate",
-              time: ev.time + this.run.config.router.migrationIntervalMs,
-            });
-          }
-          break;
-        case "sample":
-          this.#sample();
-          if (this.#busy()) {
-            this.#push({ kind: "sample", time: ev.time + this.run.config.timeline.intervalMs });
-          }
-          break;
-        case "timeout":
-          this.#drainRouterQueue();
-          break;
-      }
+      } else this.#handle(ev);
       if (++steps % 65536 === 0) this.run.onProgress?.(this.#now, this.#completedTotal);
     }
     this.#sample();
@@ -162,6 +138,36 @@ export class Simulation implements EngineListener {
       this.metrics.gpus[m.index].busyMs = this.#engines[m.index].busyMs;
     }
     return this.metrics.summary();
+  }
+
+  #handle(ev: Event): void {
+    switch (ev.kind) {
+      case "deliver":
+        if (ev.releaseFrom >= 0) {
+          this.#engines[ev.releaseFrom].releaseKv(ev.job, ev.time);
+          ev.job.phase = "decode"; // prefilled elsewhere: only decoding is left
+        }
+        this.#engines[ev.engine].enqueue(ev.job, ev.time);
+        break;
+      case "migrate":
+        this.#planMigrations();
+        if (this.#busy()) {
+          this.#push({
+            kind: "migrate",
+            time: ev.time + this.run.config.router.migrationIntervalMs,
+          });
+        }
+        break;
+      case "sample":
+        this.#sample();
+        if (this.#busy()) {
+          this.#push({ kind: "sample", time: ev.time + this.run.config.timeline.intervalMs });
+        }
+        break;
+      case "timeout":
+        this.#drainRouterQueue();
+        break;
+    }
   }
 
   #busy(): boolean {
@@ -184,7 +190,8 @@ export class Simulation implements EngineListener {
   #scheduleNextArrival(): void {
     if (this.#bufferAt < this.#buffer.length) {
       const request = this.#buffer[this.#bufferAt++];
-      this.#push({ kind: "arrival", time: Math.max(request.arrivalMs, this.#now), request });
+      this.#nextArrival = request;
+      this.#queue.set(this.#arrivalKey, Math.max(request.arrivalMs, this.#now));
     }
   }
 
