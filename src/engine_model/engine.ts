@@ -49,10 +49,7 @@ export interface EngineListener {
   preempted(engine: Engine, job: Job): void;
   /** The job can never run here (its KV exceeds the engine's whole capacity). */
   rejected(engine: Engine, job: Job, now: number, reason: string): void;
-  /**
-   * Prefix blocks became resident here / were evicted from here. The arrays are reused by the
-   * next change: read them during the call, do not keep them.
-   */
+  /** Prefix blocks became resident here / were evicted from here. */
   prefixChanged(engine: Engine, added: readonly number[], evicted: readonly number[]): void;
   /** The engine needs a wake-up at `time` (a step or span end). Replaces earlier requests. */
   schedule(engine: Engine, time: number): void;
@@ -94,20 +91,11 @@ export class Engine {
   #flagged = 0;
   /** Whether a mixed step is in progress. */
   #inStep = false;
-  /**
-   * Jobs of the mixed step in progress with the prefill tokens each gets. Two pairs of arrays,
-   * swapped at each step's end: a step that a listener callback starts while the last one's
-   * chunks are being walked fills the other pair.
-   */
+  /** Jobs of the mixed step in progress with the prefill tokens each gets. */
   #chunks: Job[] = [];
   #chunkTokens: number[] = [];
-  #spareChunks: Job[] = [];
-  #spareTokens: number[] = [];
   /** Sequences that joined with KV from elsewhere and have not produced a token here yet. */
-  readonly #awaitingFirstStep: Job[] = [];
-  /** What the last prefix-cache insert added and evicted (reused; see `prefixChanged`). */
-  readonly #prefixAdded: number[] = [];
-  readonly #prefixEvicted: number[] = [];
+  #awaitingFirstStep: Job[] = [];
   preemptions = 0;
   /** Cumulative busy time (ms), for utilisation. */
   busyMs = 0;
@@ -277,10 +265,6 @@ export class Engine {
 
   #finishMixedStep(now: number): void {
     const chunks = this.#chunks, tokens = this.#chunkTokens;
-    this.#chunks = this.#spareChunks;
-    this.#chunkTokens = this.#spareTokens;
-    this.#spareChunks = chunks;
-    this.#spareTokens = tokens;
     this.#inStep = false;
     this.tokenClock += 1;
     for (let i = 0; i < chunks.length; i++) {
@@ -308,15 +292,12 @@ export class Engine {
       }
       this.#joinRunning(job, job.request.promptTokens + job.generated);
     }
-    chunks.length = 0;
-    tokens.length = 0;
     this.#completeFinished(now);
   }
 
   #cacheBlocks(job: Job): void {
     if (job.request.prefixBlocks.length === 0) return;
-    const added = this.#prefixAdded, evicted = this.#prefixEvicted;
-    this.prefixCache.insertInto(job.request.prefixBlocks, added, evicted);
+    const { added, evicted } = this.prefixCache.insert(job.request.prefixBlocks);
     if (added.length > 0 || evicted.length > 0) this.listener.prefixChanged(this, added, evicted);
   }
 
@@ -404,7 +385,8 @@ export class Engine {
       job.firstTokenDone = true;
       this.listener.firstToken(this, job, end);
     }
-    this.#awaitingFirstStep.length = 0;
+    // A fresh array only when needed (emptying one in place costs V8 more than allocating).
+    if (this.#awaitingFirstStep.length > 0) this.#awaitingFirstStep = [];
   }
 
   #preemptNewest(): void {
@@ -425,7 +407,9 @@ export class Engine {
   #startMixedStep(now: number): void {
     const batch = this.running.size;
     let budget = this.config.maxBatchedTokens - batch;
-    const chunks = this.#chunks, tokens = this.#chunkTokens;
+    // Fresh arrays per step: a step that a listener callback starts while the last one's chunks
+    // are being walked must not write into them.
+    const chunks: Job[] = [], tokens: number[] = [];
     let prefillTokens = 0, attention = 0;
     for (const job of this.prefilling) {
       if (budget <= 0) break;
@@ -446,6 +430,8 @@ export class Engine {
       decodeKvTokens: decodeKv,
       slabKvTokens: Math.min(slab, decodeKv),
     });
+    this.#chunks = chunks;
+    this.#chunkTokens = tokens;
     this.#inStep = true;
     this.#busyUntil = now + ms;
     this.busyMs += ms;

@@ -5,20 +5,20 @@
  *
  * Layout (every operation O(1) per block, nothing allocated per block): each resident block
  * owns a slot in typed arrays (`#ids`, and `#prev`/`#next`, the recency list from oldest to
- * newest); an open-addressing table (`#keys` -> `#values`, linear probing from `mix32(id)`,
+ * newest); an open-addressing table (`#keys` -> `#values`, linear probing from a Fibonacci
+ * hash of the id,
  * backward-shift deletion) finds a block's slot. Both grow by doubling as blocks arrive (an
  * insert fills past the capacity, then evicts), so a cache that stays small costs little;
  * evicted slots are reused through a free list. (A JS Map keyed by block id, using its insertion order
  * as the recency order, did the same and cost a third of a simulation's time: block ids above
  * 2^31 are boxed doubles, and evicting through `keys().next()` rescans deleted entries.)
  */
-import { mix32 } from "../core/abi.ts";
 
 export class PrefixCache {
   #ids = new Float64Array(0);
   #prev = new Int32Array(0);
   #next = new Int32Array(0);
-  /** The `insertInto` call that put each slot's block in (to spot one evicted in that call). */
+  /** The `insert` call that put each slot's block in (to spot one evicted in that call). */
   #addedIn = new Float64Array(0);
   #calls = 0;
   /** Slots handed out so far, and the first freed one (a list through `#next`; -1: none). */
@@ -27,6 +27,8 @@ export class PrefixCache {
   /** Hash table: block id, and its slot + 1 (0: empty). */
   #keys = new Float64Array(0);
   #values = new Int32Array(0);
+  /** 32 - log2(table size). */
+  #shift = 32;
   #size = 0;
   /** Least and most recently used slots (-1: empty). */
   #oldest = -1;
@@ -52,17 +54,10 @@ export class PrefixCache {
 
   /** Inserts `ids`; returns the newly added ids and the evicted ones (to mirror in the router). */
   insert(ids: readonly number[]): { added: number[]; evicted: number[] } {
+    // Fresh arrays: emptying reused ones (length = 0) costs V8 more than allocating.
     const added: number[] = [];
     const evicted: number[] = [];
-    this.insertInto(ids, added, evicted);
-    return { added, evicted };
-  }
-
-  /** `insert` into the caller's arrays (emptied first), so a hot caller can reuse them. */
-  insertInto(ids: readonly number[], added: number[], evicted: number[]): void {
-    added.length = 0;
-    evicted.length = 0;
-    if (this.capacityBlocks <= 0) return;
+    if (this.capacityBlocks <= 0) return { added, evicted };
     const call = ++this.#calls;
     for (const id of ids) {
       const found = this.#find(id);
@@ -91,11 +86,12 @@ export class PrefixCache {
     // A block both added and evicted in one call never reached the router: drop it from both.
     if (overlap) {
       const gone = new Set(evicted);
-      const keptAdded = added.filter((id) => !gone.has(id));
-      const keptEvicted = evicted.filter((id) => !added.includes(id));
-      added.splice(0, added.length, ...keptAdded);
-      evicted.splice(0, evicted.length, ...keptEvicted);
+      return {
+        added: added.filter((id) => !gone.has(id)),
+        evicted: evicted.filter((id) => !added.includes(id)),
+      };
     }
+    return { added, evicted };
   }
 
   #allocate(): number {
@@ -131,12 +127,17 @@ export class PrefixCache {
     this.#newest = slot;
   }
 
+  /** Where `id`'s probe run starts: the top bits of a Fibonacci hash (ids are u32). */
+  #home(id: number): number {
+    return Math.imul(id, 0x9e3779b1) >>> this.#shift;
+  }
+
   /** The slot holding `id`, or -1. */
   #find(id: number): number {
     const keys = this.#keys, values = this.#values;
     if (keys.length === 0) return -1;
     const mask = keys.length - 1;
-    for (let h = mix32(id) & mask; values[h] !== 0; h = (h + 1) & mask) {
+    for (let h = this.#home(id); values[h] !== 0; h = (h + 1) & mask) {
       if (keys[h] === id) return values[h] - 1;
     }
     return -1;
@@ -145,7 +146,7 @@ export class PrefixCache {
   #remember(id: number, slot: number): void {
     const keys = this.#keys, values = this.#values;
     const mask = keys.length - 1;
-    let h = mix32(id) & mask;
+    let h = this.#home(id);
     while (values[h] !== 0) h = (h + 1) & mask;
     keys[h] = id;
     values[h] = slot + 1;
@@ -156,10 +157,10 @@ export class PrefixCache {
   #forget(id: number): void {
     const keys = this.#keys, values = this.#values;
     const mask = keys.length - 1;
-    let h = mix32(id) & mask;
+    let h = this.#home(id);
     while (keys[h] !== id || values[h] === 0) h = (h + 1) & mask;
     for (let j = (h + 1) & mask; values[j] !== 0; j = (j + 1) & mask) {
-      const home = mix32(keys[j]) & mask;
+      const home = this.#home(keys[j]);
       // Entry j may fill the hole at h when h lies cyclically in [home, j).
       if (((j - home) & mask) >= ((j - h) & mask)) {
         keys[h] = keys[j];
@@ -184,8 +185,12 @@ export class PrefixCache {
     this.#prev = prev;
     this.#next = next;
     this.#addedIn = addedIn;
-    let table = 1;
-    while (table < 2 * slots) table *= 2;
+    let table = 1, bits = 0;
+    while (table < 2 * slots) {
+      table *= 2;
+      bits++;
+    }
+    this.#shift = 32 - bits;
     this.#keys = new Float64Array(table);
     this.#values = new Int32Array(table);
     this.#size = 0;

@@ -67,13 +67,9 @@ Deno.test("the prefix cache matches its model: hits, additions, evictions and th
   );
 });
 
-Deno.test("insertInto reuses the caller's arrays and empties them first", () => {
+Deno.test("an insert longer than the capacity keeps the newest and reports what stayed", () => {
   const cache = new PrefixCache(2);
-  const added = [99], evicted = [98];
-  cache.insertInto([1, 2, 3], added, evicted);
-  deepEqual(added, [2, 3]);
-  deepEqual(evicted, []);
-  cache.insertInto([4], added, evicted);
-  deepEqual(added, [4]);
-  deepEqual(evicted, [2]);
+  deepEqual(cache.insert([1, 2, 3]), { added: [2, 3], evicted: [] });
+  deepEqual(cache.insert([4]), { added: [4], evicted: [2] });
+  equal(cache.match([3, 4]), 2);
 });
