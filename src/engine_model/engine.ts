@@ -233,11 +233,8 @@ export class Engine {
 
   /** Pops every sequence whose last token was produced by the step just ended. */
   #completeFinished(now: number): void {
-    for (
-      let top = this.running.peek();
-      top && top.finishClock <= this.tokenClock;
-      top = this.running.peek()
-    ) {
+    while (this.running.topFinishClock <= this.tokenClock) {
+      const top = this.running.peek()!;
       this.#leaveRunning(top);
       top.generated = top.request.outputTokens;
       this.listener.finished(this, top, now);
@@ -443,7 +440,7 @@ export class Engine {
     const batch = this.running.size;
     const kv0 = this.#decodeKv();
     const held = this.#heldKv;
-    const untilFinish = this.running.peek()!.finishClock - this.tokenClock;
+    const untilFinish = this.running.topFinishClock - this.tokenClock;
     const room = Math.floor((this.kvCapacityTokens - this.kvTokens) / batch);
     const maxSteps = this.config.maxSpanSteps ?? MAX_SPAN_STEPS;
     const steps = Math.max(1, Math.min(untilFinish, room, maxSteps));

@@ -4,8 +4,8 @@
  * recently used blocks, which are reported so the router's prefix index can forget them.
  *
  * Layout (every operation O(1) per block, nothing allocated per block): each resident block
- * owns a slot in typed arrays (`#ids`, and `#prev`/`#next`, the recency list from oldest to
- * newest); an open-addressing table (`#keys` -> `#values`, linear probing from a Fibonacci
+ * owns a slot in typed arrays (`#ids`, and `#links`, the recency list from oldest to newest);
+ * an open-addressing table (`#table`: id and slot side by side, linear probing from a Fibonacci
  * hash of the id,
  * backward-shift deletion) finds a block's slot. Both grow by doubling as blocks arrive (an
  * insert fills past the capacity, then evicts), so a cache that stays small costs little;
@@ -16,17 +16,17 @@
 
 export class PrefixCache {
   #ids = new Float64Array(0);
-  #prev = new Int32Array(0);
-  #next = new Int32Array(0);
+  /** The recency list: slot s's previous and next at 2s and 2s + 1 (one cache line). */
+  #links = new Int32Array(0);
   /** The `insert` call that put each slot's block in (to spot one evicted in that call). */
   #addedIn = new Float64Array(0);
   #calls = 0;
-  /** Slots handed out so far, and the first freed one (a list through `#next`; -1: none). */
+  /** Slots handed out so far, and the first freed one (a list through next links; -1: none). */
   #usedSlots = 0;
   #freeSlot = -1;
-  /** Hash table: block id, and its slot + 1 (0: empty). */
-  #keys = new Float64Array(0);
-  #values = new Int32Array(0);
+  /** Hash table: entry h is the block id at 2h and its slot + 1 (0: empty) at 2h + 1. */
+  #table = new Float64Array(0);
+  #mask = 0;
   /** 32 - log2(table size). */
   #shift = 32;
   #size = 0;
@@ -80,7 +80,7 @@ export class PrefixCache {
       evicted.push(this.#ids[slot]);
       this.#unlink(slot);
       this.#forget(this.#ids[slot]);
-      this.#next[slot] = this.#freeSlot;
+      this.#links[2 * slot + 1] = this.#freeSlot;
       this.#freeSlot = slot;
     }
     // A block both added and evicted in one call never reached the router: drop it from both.
@@ -97,7 +97,7 @@ export class PrefixCache {
   #allocate(): number {
     const free = this.#freeSlot;
     if (free >= 0) {
-      this.#freeSlot = this.#next[free];
+      this.#freeSlot = this.#links[2 * free + 1];
       return free;
     }
     if (this.#usedSlots === this.#ids.length) this.#grow();
@@ -112,17 +112,19 @@ export class PrefixCache {
   }
 
   #unlink(slot: number): void {
-    const p = this.#prev[slot], n = this.#next[slot];
-    if (p >= 0) this.#next[p] = n;
+    const links = this.#links;
+    const p = links[2 * slot], n = links[2 * slot + 1];
+    if (p >= 0) links[2 * p + 1] = n;
     else this.#oldest = n;
-    if (n >= 0) this.#prev[n] = p;
+    if (n >= 0) links[2 * n] = p;
     else this.#newest = p;
   }
 
   #link(slot: number): void {
-    this.#prev[slot] = this.#newest;
-    this.#next[slot] = -1;
-    if (this.#newest >= 0) this.#next[this.#newest] = slot;
+    const links = this.#links;
+    links[2 * slot] = this.#newest;
+    links[2 * slot + 1] = -1;
+    if (this.#newest >= 0) links[2 * this.#newest + 1] = slot;
     else this.#oldest = slot;
     this.#newest = slot;
   }
@@ -134,66 +136,68 @@ export class PrefixCache {
 
   /** The slot holding `id`, or -1. */
   #find(id: number): number {
-    const keys = this.#keys, values = this.#values;
-    if (keys.length === 0) return -1;
-    const mask = keys.length - 1;
-    for (let h = this.#home(id); values[h] !== 0; h = (h + 1) & mask) {
-      if (keys[h] === id) return values[h] - 1;
+    const table = this.#table, mask = this.#mask;
+    if (table.length === 0) return -1;
+    for (let h = this.#home(id); table[2 * h + 1] !== 0; h = (h + 1) & mask) {
+      if (table[2 * h] === id) return table[2 * h + 1] - 1;
     }
     return -1;
   }
 
   #remember(id: number, slot: number): void {
-    const keys = this.#keys, values = this.#values;
-    const mask = keys.length - 1;
+    const table = this.#table, mask = this.#mask;
     let h = this.#home(id);
-    while (values[h] !== 0) h = (h + 1) & mask;
-    keys[h] = id;
-    values[h] = slot + 1;
+    while (table[2 * h + 1] !== 0) h = (h + 1) & mask;
+    table[2 * h] = id;
+    table[2 * h + 1] = slot + 1;
     this.#size++;
   }
 
   /** Removes `id` from the table, shifting later entries of its probe run back. */
   #forget(id: number): void {
-    const keys = this.#keys, values = this.#values;
-    const mask = keys.length - 1;
+    const table = this.#table, mask = this.#mask;
     let h = this.#home(id);
-    while (keys[h] !== id || values[h] === 0) h = (h + 1) & mask;
-    for (let j = (h + 1) & mask; values[j] !== 0; j = (j + 1) & mask) {
-      const home = this.#home(keys[j]);
+    while (table[2 * h] !== id || table[2 * h + 1] === 0) h = (h + 1) & mask;
+    for (let j = (h + 1) & mask; table[2 * j + 1] !== 0; j = (j + 1) & mask) {
+      const home = this.#home(table[2 * j]);
       // Entry j may fill the hole at h when h lies cyclically in [home, j).
       if (((j - home) & mask) >= ((j - h) & mask)) {
-        keys[h] = keys[j];
-        values[h] = values[j];
+        table[2 * h] = table[2 * j];
+        table[2 * h + 1] = table[2 * j + 1];
         h = j;
       }
     }
-    values[h] = 0;
+    table[2 * h + 1] = 0;
     this.#size--;
   }
 
-  /** Doubles the slots and rebuilds the table at twice their number. */
+  /**
+   * More slots (doubling; once past the capacity, the capacity plus room for one insert's
+   * overshoot) and the table rebuilt at twice their number.
+   */
   #grow(): void {
-    const slots = Math.max(64, this.#ids.length * 2);
-    const ids = new Float64Array(slots), prev = new Int32Array(slots), next = new Int32Array(slots);
+    const old = this.#ids.length;
+    let slots = Math.max(64, old * 2);
+    if (slots > this.capacityBlocks) slots = Math.max(this.capacityBlocks + 64, old + 64);
+    const ids = new Float64Array(slots), links = new Int32Array(2 * slots);
     const addedIn = new Float64Array(slots);
     ids.set(this.#ids);
-    prev.set(this.#prev);
-    next.set(this.#next);
+    links.set(this.#links);
     addedIn.set(this.#addedIn);
     this.#ids = ids;
-    this.#prev = prev;
-    this.#next = next;
+    this.#links = links;
     this.#addedIn = addedIn;
-    let table = 1, bits = 0;
-    while (table < 2 * slots) {
-      table *= 2;
+    let size = 1, bits = 0;
+    while (size < 2 * slots) {
+      size *= 2;
       bits++;
     }
     this.#shift = 32 - bits;
-    this.#keys = new Float64Array(table);
-    this.#values = new Int32Array(table);
+    this.#mask = size - 1;
+    this.#table = new Float64Array(2 * size);
     this.#size = 0;
-    for (let slot = this.#oldest; slot >= 0; slot = next[slot]) this.#remember(ids[slot], slot);
+    for (let slot = this.#oldest; slot >= 0; slot = links[2 * slot + 1]) {
+      this.#remember(ids[slot], slot);
+    }
   }
 }

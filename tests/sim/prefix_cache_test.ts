@@ -67,6 +67,25 @@ Deno.test("the prefix cache matches its model: hits, additions, evictions and th
   );
 });
 
+Deno.test("the prefix cache matches its model while its slots and table grow", () => {
+  const wide = fc.array(fc.integer({ min: 0, max: 600 }), { maxLength: 60 });
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 40, max: 200 }),
+      fc.array(fc.record({ insert: fc.boolean(), ids: wide }), { maxLength: 60 }),
+      (cap, ops) => {
+        const cache = new PrefixCache(cap), model = new ModelCache(cap);
+        for (const { insert, ids } of ops) {
+          if (insert) deepEqual(cache.insert(ids), model.insert(ids));
+          else equal(cache.match(ids), model.match(ids));
+          equal(cache.size, model.blocks.size);
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
 Deno.test("an insert longer than the capacity keeps the newest and reports what stayed", () => {
   const cache = new PrefixCache(2);
   deepEqual(cache.insert([1, 2, 3]), { added: [2, 3], evicted: [] });
