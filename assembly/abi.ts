@@ -1,7 +1,7 @@
 // The ABI constants of the WASM core. They mirror src/core/abi.ts one for one;
 // tests/core/abi_test.ts fails if the two ever disagree. See docs/ABI.md.
 
-export const ABI_VERSION: i32 = 4;
+export const ABI_VERSION: i32 = 5;
 
 export const STATUS_OK: i32 = 0;
 export const STATUS_NO_DECODE_CAPACITY: i32 = 1;
@@ -18,6 +18,7 @@ export const ROLE_BOTH: i32 = 3;
 
 export const POLICYKIND_ROUND_ROBIN: i32 = 0;
 export const POLICYKIND_PREDICTIVE: i32 = 1;
+export const POLICYKIND_PEER: i32 = 2;
 
 export const DISAGGREGATION_NEVER: i32 = 0;
 export const DISAGGREGATION_ALWAYS: i32 = 1;

@@ -50,7 +50,14 @@ export const REGION_PREFILL_POOL: i32 = 41;
 export const REGION_DECODE_POOL: i32 = 42;
 export const REGION_PREFILL_SAMPLE: i32 = 43;
 export const REGION_DECODE_SAMPLE: i32 = 44;
-export const REGION_COUNT: i32 = 45;
+export const REGION_MAX_SEQS: i32 = 45;
+export const REGION_PREFILL_SEQS: i32 = 46;
+export const REGION_WAITING_OBS: i32 = 47;
+export const REGION_RUNNING_OBS: i32 = 48;
+export const REGION_KV_USAGE_OBS: i32 = 49;
+export const REGION_METRICS_AT: i32 = 50;
+export const REGION_PREFIX_COUNT: i32 = 51;
+export const REGION_COUNT: i32 = 52;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -97,6 +104,7 @@ function elementSize(id: i32): usize {
     case REGION_DECODE_POOL:
     case REGION_PREFILL_SAMPLE:
     case REGION_DECODE_SAMPLE:
+    case REGION_PREFIX_COUNT:
       return 4;
     default:
       return 8;
@@ -195,6 +203,14 @@ export function regionLength(id: i32): i32 {
     case REGION_PREFILL_SAMPLE:
       return capEndpoints;
     case REGION_DECODE_SAMPLE:
+      return capEndpoints;
+    case REGION_MAX_SEQS:
+    case REGION_PREFILL_SEQS:
+    case REGION_WAITING_OBS:
+    case REGION_RUNNING_OBS:
+    case REGION_KV_USAGE_OBS:
+    case REGION_METRICS_AT:
+    case REGION_PREFIX_COUNT:
       return capEndpoints;
     default:
       return -1;

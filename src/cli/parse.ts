@@ -3,6 +3,7 @@
  * commander reports as "error: option '--x <v>' argument 'y' is invalid. <message>".
  */
 import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { isPolicyName, POLICY_NAMES, type PolicyName } from "../core/policies.ts";
 
 export function parseNonNegativeInt(value: string): number {
   const n = Number(value);
@@ -112,4 +113,23 @@ export function parseBytes(value: string): number {
 export function parseGpuIndexes(value: string): number[] {
   const set = parseGpuSet(value);
   return typeof set === "number" ? [set] : set;
+}
+
+/** A comma-separated list of distinct policy names from the policy table. */
+export function parsePolicyList(value: string): PolicyName[] {
+  const names = value.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  if (names.length === 0) {
+    throw new InvalidArgumentError(`expected policy names (${POLICY_NAMES.join(", ")}), got ''`);
+  }
+  const out: PolicyName[] = [];
+  for (const name of names) {
+    if (!isPolicyName(name)) {
+      throw new InvalidArgumentError(
+        `unknown policy '${name}': expected one of ${POLICY_NAMES.join(", ")}`,
+      );
+    }
+    if (out.includes(name)) throw new InvalidArgumentError(`policy '${name}' is listed twice`);
+    out.push(name);
+  }
+  return out;
 }

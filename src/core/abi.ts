@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -25,7 +25,8 @@ export type StatusCode = typeof Status[keyof typeof Status];
 export const Role = { NONE: 0, PREFILL: 1, DECODE: 2, BOTH: 3 } as const;
 export type RoleCode = typeof Role[keyof typeof Role];
 
-export const PolicyKind = { ROUND_ROBIN: 0, PREDICTIVE: 1 } as const;
+/** PEER: a TS-only peer policy decides (src/core/policies.ts); the built-in deciders never run. */
+export const PolicyKind = { ROUND_ROBIN: 0, PREDICTIVE: 1, PEER: 2 } as const;
 export const Disaggregation = { NEVER: 0, ALWAYS: 1, CONDITIONAL: 2 } as const;
 
 /** Link classes between a prefill and a decode endpoint, cheapest first. */
@@ -205,6 +206,14 @@ export const REGIONS = [
   { name: "decodePool", type: "i32", length: (c) => c.endpoints },
   { name: "prefillSample", type: "i32", length: (c) => c.endpoints },
   { name: "decodeSample", type: "i32", length: (c) => c.endpoints },
+  // ABI 5: seats, prefill-stage requests, scraped engine metrics, prefix-index sizes.
+  { name: "maxSeqs", type: "f64", length: (c) => c.endpoints },
+  { name: "prefillSeqs", type: "f64", length: (c) => c.endpoints },
+  { name: "waitingObs", type: "f64", length: (c) => c.endpoints },
+  { name: "runningObs", type: "f64", length: (c) => c.endpoints },
+  { name: "kvUsageObs", type: "f64", length: (c) => c.endpoints },
+  { name: "metricsAt", type: "f64", length: (c) => c.endpoints },
+  { name: "prefixCount", type: "i32", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;

@@ -6,108 +6,23 @@
  * into the f64 config region both implementations read, deriving per-token transfer costs
  * once so the reference and the WASM core see identical doubles.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { Cfg, Disaggregation, PolicyKind } from "./abi.ts";
 import { describeValue, PolicyInputError } from "./errors.ts";
+import { findPolicy, POLICY_NAMES, type PolicyConfig } from "./policies.ts";
+import { PREDICTIVE_DEFAULTS } from "./policy/predictive.ts";
 
-const nonNegative = z.number().min(0);
-const positive = z.number().gt(0);
-const link = z.object({ gbps: positive, latencyMs: nonNegative }).strict();
+export type { PolicyConfig, PolicyName } from "./policies.ts";
+export type { PredictiveConfig } from "./policy/predictive.ts";
 
-export const policyConfigSchema = z.object({
-  /** `round-robin` is the baseline; `predictive` scores every candidate in predicted ms. */
-  policy: z.enum(["round-robin", "predictive"]),
-  /**
-   * `never`: prefill and decode on one endpoint (shared pool). `always`: prefill on the
-   * prefill pool, decode on the decode pool (dual pools). `conditional`: decide per request.
-   */
-  disaggregation: z.enum(["never", "always", "conditional"]),
-  /** Tokens per KV-cache block (vLLM's default block size is 16). */
-  kvBlockTokens: z.number().int().min(1).max(4096),
-  /** Tokens per prefix-hash block used for KV locality (Mooncake traces use 512). */
-  prefixBlockTokens: z.number().int().min(1).max(1 << 20),
-  /** KV bytes per token: 2 * layers * kv_heads * head_dim * dtype bytes (Llama-3-8B bf16: 131072). */
-  kvBytesPerToken: positive,
-  /** Under `conditional`, prompts with fewer uncached tokens prefill on their decode endpoint. */
-  localPrefillMaxTokens: nonNegative,
-  /** A prefill endpoint with more queued prompt tokens takes no new work (spillover trigger). */
-  prefillQueueLimitTokens: nonNegative,
-  /** A decode endpoint beyond this fraction of its KV capacity takes no new work (except via its host slab). */
-  decodeKvUsageLimit: z.number().gt(0).max(1),
-  /** Under `always`, prefill locally on the decode endpoint when no prefill endpoint is eligible. */
-  allowSpillover: z.boolean(),
-  /**
-   * How much of a fresh observed/predicted TTFT ratio r to apply: the prefill time is scaled by
-   * 1 + w * (r - 1) (0: ignore observations, 1: trust them fully).
-   */
-  ttftObservedWeight: z.number().min(0).max(1),
-  /** The same for the decode step and the observed/predicted TPOT ratio. */
-  tpotObservedWeight: z.number().min(0).max(1),
-  /** Observations older than this (in the caller's clock) are ignored. */
-  telemetryMaxAgeMs: nonNegative,
-  /** Candidates within max(tieWindowMs, tieWindowRelative * best) of the best cost are ties. */
-  tieWindowMs: nonNegative,
-  tieWindowRelative: z.number().min(0).max(1),
-  /**
-   * Weight of the delay a choice imposes on sequences already decoding on an endpoint (a local
-   * prefill stalls them; extra KV slows their steps), relative to the request's own latency.
-   * 1 minimises total latency (marginal cost); 0 scores the request's own latency only.
-   */
-  interferenceWeight: z.number().min(0).max(10),
-  /** Exchange rate for an endpoint's hourly price, in ms of predicted latency per $/h (0: off). */
-  costMsPerDollarHour: nonNegative,
-  /**
-   * 0: every stage scores its whole pool (exact). k > 0: a stage whose pool holds more than k
-   * endpoints scores k of them, drawn from the host's draw, plus every endpoint with a prefix
-   * hit (power-of-k choices, for large fleets; docs/POLICY.md, "Candidate sampling").
-   */
-  candidateSample: z.number().int().min(0).max(16384),
-  /** KV transfer links, cheapest first; costs must not decrease along nvlink, pcie, crossNuma, network. */
-  links: z.object({ nvlink: link, pcie: link, crossNuma: link, network: link }).strict(),
-  migration: z.object({
-    /** At most this many migrations in any window of `windowMs` (caller's clock). */
-    budget: z.number().int().min(0).max(1 << 16),
-    windowMs: positive,
-    /** Migrate only when predicted benefit minus cost exceeds this many ms. */
-    gapMs: nonNegative,
-    /** Fixed cost of one migration (pause, re-admission), on top of the KV transfer. */
-    overheadMs: nonNegative,
-    /** Most moves one `planMigrations` call may return. */
-    maxMovesPerPlan: z.number().int().min(0).max(1024),
-  }).strict(),
-}).strict();
-
-export type PolicyConfig = z.infer<typeof policyConfigSchema>;
+/** The predictive policy's defaults (the default policy); links etc. are shared by all. */
+export const DEFAULT_POLICY_CONFIG = PREDICTIVE_DEFAULTS;
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
-export type PolicyConfigInput = DeepPartial<PolicyConfig>;
-
-export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
-  policy: "predictive",
-  disaggregation: "conditional",
-  kvBlockTokens: 16,
-  prefixBlockTokens: 512,
-  kvBytesPerToken: 131072,
-  localPrefillMaxTokens: 512,
-  prefillQueueLimitTokens: 65536,
-  decodeKvUsageLimit: 0.95,
-  allowSpillover: true,
-  ttftObservedWeight: 0.5,
-  tpotObservedWeight: 1,
-  telemetryMaxAgeMs: 1000,
-  tieWindowMs: 1,
-  tieWindowRelative: 0.01,
-  interferenceWeight: 1,
-  costMsPerDollarHour: 0,
-  candidateSample: 0,
-  links: {
-    nvlink: { gbps: 300, latencyMs: 0.01 },
-    pcie: { gbps: 25, latencyMs: 0.02 },
-    crossNuma: { gbps: 16, latencyMs: 0.03 },
-    network: { gbps: 12.5, latencyMs: 0.1 },
-  },
-  migration: { budget: 8, windowMs: 1000, gapMs: 50, overheadMs: 5, maxMovesPerPlan: 4 },
-};
+/** A partial config of any policy (`policy` defaults to predictive); defaults fill the rest. */
+export type PolicyConfigInput = PolicyConfig extends infer C
+  ? C extends PolicyConfig ? DeepPartial<C> : never
+  : never;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -141,6 +56,13 @@ export function formatSchemaError(what: string, error: z.ZodError, input: unknow
     const where = path === "" ? "" : ` in '${path}'`;
     return `Invalid ${what}: unknown field '${issue.keys[0]}'${where}`;
   }
+  if (issue.code === "invalid_key") {
+    const key = issue.path.at(-1);
+    const inner = issue.issues[0]?.message ?? issue.message;
+    return `Invalid ${what}: key '${path}' ${inner.toLowerCase()}: current value is ${
+      describeValue(key)
+    }`;
+  }
   return `Invalid ${what}: '${path}' ${issue.message.toLowerCase()}: current value is ${
     describeValue(valueAt(input, issue.path))
   }`;
@@ -163,15 +85,27 @@ function checkLinkOrder(config: PolicyConfig): void {
   }
 }
 
-/** Defaults + overrides, validated. Throws `PolicyInputError` naming the field and value. */
+/**
+ * Defaults + overrides, validated against the named policy's own schema (`policy` defaults to
+ * `predictive`), so a knob of another policy is an unknown field. Throws `PolicyInputError`
+ * naming the field and value.
+ */
 export function resolvePolicyConfig(input: PolicyConfigInput = {}): PolicyConfig {
   if (!isPlainObject(input)) {
     throw new PolicyInputError(
       `Invalid policy config: expected an object: current value is ${describeValue(input)}`,
     );
   }
-  const merged = mergeObjects(DEFAULT_POLICY_CONFIG, input);
-  const parsed = policyConfigSchema.safeParse(merged);
+  const name = (input as { policy?: unknown }).policy ?? "predictive";
+  const info = typeof name === "string" ? findPolicy(name) : undefined;
+  if (!info) {
+    throw new PolicyInputError(
+      `Invalid policy config: 'policy' must be one of ${POLICY_NAMES.join(", ")}: ` +
+        `current value is ${describeValue(name)}`,
+    );
+  }
+  const merged = mergeObjects(info.defaults, input);
+  const parsed = (info.schema as z.ZodType<PolicyConfig>).safeParse(merged);
   if (!parsed.success) {
     throw new PolicyInputError(formatSchemaError("policy config", parsed.error, merged));
   }
@@ -184,12 +118,17 @@ function msPerToken(kvBytesPerToken: number, gbps: number): number {
   return kvBytesPerToken / (gbps * 1e6);
 }
 
-/** Writes a resolved config into the f64 config region (length `Cfg.COUNT`). */
-export function encodeConfig(config: PolicyConfig, out: Float64Array): void {
+const POLICY_KIND = { "round-robin": PolicyKind.ROUND_ROBIN, predictive: PolicyKind.PREDICTIVE };
+
+/**
+ * Writes a resolved config into the f64 config region (length `Cfg.COUNT`). Slots a policy
+ * has no field for (a peer has no migration budget) take the predictive defaults; only the
+ * two built-in deciders read them.
+ */
+export function encodeConfig(given: PolicyConfig, out: Float64Array): void {
+  const config = { ...PREDICTIVE_DEFAULTS, ...given } as typeof PREDICTIVE_DEFAULTS;
   const { links, migration } = config;
-  out[Cfg.POLICY] = config.policy === "round-robin"
-    ? PolicyKind.ROUND_ROBIN
-    : PolicyKind.PREDICTIVE;
+  out[Cfg.POLICY] = POLICY_KIND[given.policy as keyof typeof POLICY_KIND] ?? PolicyKind.PEER;
   out[Cfg.DISAGGREGATION] = config.disaggregation === "never"
     ? Disaggregation.NEVER
     : config.disaggregation === "always"

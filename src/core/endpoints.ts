@@ -38,6 +38,11 @@ export interface EndpointSpec {
   readonly slabMsPerBlock?: number;
   /** Hourly price, for cost-aware scoring and cost reports (0: unknown). */
   readonly costPerHour?: number;
+  /**
+   * Sequences the engine runs at once (vLLM's `max_num_seqs`; 0 or absent: unknown). A
+   * request beyond it waits for a seat.
+   */
+  readonly maxNumSeqs?: number;
 }
 
 /** What an endpoint is doing now. Every field is optional in an update. */
@@ -56,6 +61,17 @@ export interface EndpointLoad {
   /** Measured TPOT over the predicted decode step (smoothed; 0: none); scales the step. */
   readonly tpotObservedRatio?: number;
   readonly tpotObservedAtMs?: number;
+  /** Requests the router sent here to prefill for another endpoint and not yet done. */
+  readonly prefillSeqs?: number;
+  /**
+   * The engine's own counts, as last scraped (vLLM `num_requests_waiting`,
+   * `num_requests_running`, `kv_cache_usage_perc` as a 0..1 fraction), and when; stale after
+   * `telemetryMaxAgeMs`. Peer policies that read engine metrics (llm-d) score with these.
+   */
+  readonly waitingRequests?: number;
+  readonly runningRequests?: number;
+  readonly kvUsage?: number;
+  readonly metricsAtMs?: number;
 }
 
 /** Observed/predicted ratios above this are a host bug or a broken engine, not a measurement. */
@@ -116,6 +132,12 @@ function clearEndpoint(s: CoreState, i: number): void {
   s.ttftObsAt[i] = 0;
   s.tpotObs[i] = 0;
   s.tpotObsAt[i] = 0;
+  s.maxSeqs[i] = 0;
+  s.prefillSeqs[i] = 0;
+  s.waitingObs[i] = 0;
+  s.runningObs[i] = 0;
+  s.kvUsageObs[i] = 0;
+  s.metricsAt[i] = 0;
 }
 
 export function requireEndpoint(s: CoreState, context: string, i: number): number {
@@ -136,6 +158,7 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   const capacity = requireFinite(ctx, "kvCapacityBlocks", spec.kvCapacityBlocks, 1);
   const slab = requireFinite(ctx, "slabMsPerBlock", spec.slabMsPerBlock ?? 0);
   const price = requireFinite(ctx, "costPerHour", spec.costPerHour ?? 0);
+  const seats = requireInteger(ctx, "maxNumSeqs", spec.maxNumSeqs ?? 0, 0, 1 << 24);
   updatePools(s, i, s.role[i], role);
   clearEndpoint(s, i);
   s.role[i] = role;
@@ -149,6 +172,7 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   s.kvCapacity[i] = capacity;
   s.slabMsPerBlock[i] = slab;
   s.costPerHour[i] = price;
+  s.maxSeqs[i] = seats;
 }
 
 /** Overwrites the given load fields of endpoint `i`. */
@@ -157,6 +181,8 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   const q = load.queuedPrefillTokens, seqs = load.activeSeqs, kv = load.activeKvBlocks;
   const free = load.hostKvFreeBlocks, ttft = load.ttftObservedRatio, tpot = load.tpotObservedRatio;
   const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
+  const pre = load.prefillSeqs, waiting = load.waitingRequests, running = load.runningRequests;
+  const usage = load.kvUsage, metricsAt = load.metricsAtMs;
   if (!loadIsValid(s, i, load)) rejectLoad(s, i, load);
   if (load.healthy !== undefined) s.healthy[i] = load.healthy ? 1 : 0;
   if (q !== undefined) s.queuedPrefill[i] = q;
@@ -167,6 +193,11 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (ttftAt !== undefined) s.ttftObsAt[i] = ttftAt;
   if (tpot !== undefined) s.tpotObs[i] = tpot;
   if (tpotAt !== undefined) s.tpotObsAt[i] = tpotAt;
+  if (pre !== undefined) s.prefillSeqs[i] = pre;
+  if (waiting !== undefined) s.waitingObs[i] = waiting;
+  if (running !== undefined) s.runningObs[i] = running;
+  if (usage !== undefined) s.kvUsageObs[i] = usage;
+  if (metricsAt !== undefined) s.metricsAt[i] = metricsAt;
 }
 
 /** `setLoad`'s checks without messages (no more permissive than `rejectLoad`). */
@@ -176,6 +207,9 @@ function loadIsValid(s: CoreState, i: number, load: EndpointLoad): boolean {
     optionalCount(load.activeKvBlocks) && optionalCount(load.hostKvFreeBlocks) &&
     optionalRatio(load.ttftObservedRatio) && optionalRatio(load.tpotObservedRatio) &&
     optionalTime(load.ttftObservedAtMs) && optionalTime(load.tpotObservedAtMs) &&
+    optionalCount(load.prefillSeqs) && optionalCount(load.waitingRequests) &&
+    optionalCount(load.runningRequests) && optionalCount(load.kvUsage) &&
+    optionalTime(load.metricsAtMs) &&
     (load.healthy === undefined || typeof load.healthy === "boolean");
 }
 
@@ -194,6 +228,8 @@ function rejectLoad(s: CoreState, i: number, load: EndpointLoad): void {
   const q = load.queuedPrefillTokens, seqs = load.activeSeqs, kv = load.activeKvBlocks;
   const free = load.hostKvFreeBlocks, ttft = load.ttftObservedRatio, tpot = load.tpotObservedRatio;
   const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
+  const pre = load.prefillSeqs, waiting = load.waitingRequests, running = load.runningRequests;
+  const usage = load.kvUsage, metricsAt = load.metricsAtMs;
   if (q !== undefined) requireFinite(ctx, "queuedPrefillTokens", q);
   if (seqs !== undefined) requireFinite(ctx, "activeSeqs", seqs);
   if (kv !== undefined) requireFinite(ctx, "activeKvBlocks", kv);
@@ -202,6 +238,11 @@ function rejectLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (tpot !== undefined) requireRatio(ctx, "tpotObservedRatio", tpot);
   if (ttftAt !== undefined) requireTime(ctx, "ttftObservedAtMs", ttftAt);
   if (tpotAt !== undefined) requireTime(ctx, "tpotObservedAtMs", tpotAt);
+  if (pre !== undefined) requireFinite(ctx, "prefillSeqs", pre);
+  if (waiting !== undefined) requireFinite(ctx, "waitingRequests", waiting);
+  if (running !== undefined) requireFinite(ctx, "runningRequests", running);
+  if (usage !== undefined) requireFinite(ctx, "kvUsage", usage);
+  if (metricsAt !== undefined) requireTime(ctx, "metricsAtMs", metricsAt);
   if (load.healthy !== undefined && typeof load.healthy !== "boolean") {
     throw new PolicyInputError(
       `${ctx}: 'healthy' must be a boolean: current value is ${load.healthy}`,
@@ -230,19 +271,26 @@ export function addLoad(
   queuedPrefillTokens: number,
   activeSeqs: number,
   activeKvBlocks: number,
+  prefillSeqs = 0,
 ): void {
   const known = isIntegerIn(i, 0, s.counters[Ctr.ENDPOINT_COUNT]);
   const q = known ? s.queuedPrefill[i] + queuedPrefillTokens : NaN;
   const n = known ? s.activeSeqs[i] + activeSeqs : NaN;
   const kv = known ? s.activeKv[i] + activeKvBlocks : NaN;
-  if (!known || !isFiniteAtLeast(q) || !isFiniteAtLeast(n) || !isFiniteAtLeast(kv)) {
+  const pre = known ? s.prefillSeqs[i] + prefillSeqs : NaN;
+  if (
+    !known || !isFiniteAtLeast(q) || !isFiniteAtLeast(n) || !isFiniteAtLeast(kv) ||
+    !isFiniteAtLeast(pre)
+  ) {
     const ctx = `Cannot account load on endpoint ${i}`;
     requireEndpoint(s, ctx, i);
     requireFinite(ctx, "queuedPrefillTokens", q);
     requireFinite(ctx, "activeSeqs", n);
     requireFinite(ctx, "activeKvBlocks", kv);
+    requireFinite(ctx, "prefillSeqs", pre);
   }
   s.queuedPrefill[i] = q;
   s.activeSeqs[i] = n;
   s.activeKv[i] = kv;
+  s.prefillSeqs[i] = pre;
 }

@@ -4,7 +4,8 @@
  * Layout (shared with the deciders, which only read it): an open-addressing table keyed by
  * block id (`prefixKeys`, linear probing from `mix32(id) & mask`, `prefixHeads[slot] == -1`
  * means empty) whose value is the head of a linked list of (endpoint) nodes in
- * `nodeEndpoint`/`nodeNext`. Free nodes form a list from `counters[PREFIX_FREE_HEAD]`.
+ * `nodeEndpoint`/`nodeNext`. Free nodes form a list from `counters[PREFIX_FREE_HEAD]`;
+ * `prefixCount[e]` is how many blocks the index holds for endpoint e.
  * Deletion uses backward shifting, so the table never holds tombstones.
  */
 import { Ctr, mix32 } from "./abi.ts";
@@ -52,6 +53,7 @@ export function addPrefixBlocks(s: CoreState, e: number, ids: ArrayLike<number>)
     }
     s.counters[Ctr.PREFIX_FREE_HEAD] = s.nodeNext[node];
     s.counters[Ctr.PREFIX_ENTRIES]++;
+    s.prefixCount[e]++;
     s.nodeEndpoint[node] = e;
     if (slot >= 0) {
       s.nodeNext[node] = s.prefixHeads[slot];
@@ -111,6 +113,7 @@ function removePair(s: CoreState, e: number, id: number): void {
   s.nodeNext[node] = s.counters[Ctr.PREFIX_FREE_HEAD];
   s.counters[Ctr.PREFIX_FREE_HEAD] = node;
   s.counters[Ctr.PREFIX_ENTRIES]--;
+  s.prefixCount[e]--;
   if (next < 0 && prev < 0) deleteSlot(s, slot);
 }
 

@@ -23,6 +23,8 @@ import {
   setLoad,
 } from "./endpoints.ts";
 import { PolicyInputError } from "./errors.ts";
+import { policyInfo } from "./policies.ts";
+import { peerDecider } from "./policy/stages.ts";
 import { addPrefixBlocks, removeEndpointBlocks, removePrefixBlocks } from "./prefix_index.ts";
 import { readDecision, type RouteDecision, type RouteRequest, writeRequest } from "./request.ts";
 import { SequenceSlots } from "./sequences.ts";
@@ -61,6 +63,8 @@ function requireDraw(context: string, draw: number): void {
 export class ScoringCore {
   readonly sequences: SequenceSlots;
   #config!: PolicyConfig;
+  /** The decider of the configured policy: the core's own, or a TS peer on its state. */
+  #active!: Decider;
   #lastPlanMs = -Infinity;
 
   constructor(
@@ -72,8 +76,19 @@ export class ScoringCore {
     this.configure(config);
   }
 
+  /** Which implementation holds the state (and decides, for the two built-in policies). */
   get kind(): CoreKind {
     return this.decider.kind;
+  }
+
+  /** Which implementation decides for the configured policy (peers are TS only). */
+  get decidedBy(): CoreKind {
+    return this.#active.kind;
+  }
+
+  /** Whether the configured policy plans migrations (it migrates and its budget is above 0). */
+  get migrates(): boolean {
+    return policyInfo(this.#config.policy).migrates && this.migrationBudget > 0;
   }
 
   get config(): PolicyConfig {
@@ -83,13 +98,19 @@ export class ScoringCore {
   /** Replaces the policy configuration (defaults fill what `input` omits). */
   configure(input: PolicyConfigInput): void {
     const config = resolvePolicyConfig(input);
-    if (config.migration.budget > this.state.limits.migrationBudget) {
+    if (
+      config.policy === "predictive" && config.migration.budget > this.state.limits.migrationBudget
+    ) {
       throw new PolicyInputError(
         `Invalid policy config: 'migration.budget' must be at most the core's capacity ` +
           `'migrationBudget' (${this.state.limits.migrationBudget}): current value is ` +
           `${config.migration.budget}`,
       );
     }
+    const info = policyInfo(config.policy);
+    this.#active = info.bothCores
+      ? this.decider
+      : peerDecider(this.state, info.peer!(config, this.state));
     encodeConfig(config, this.state.config);
     this.#config = config;
   }
@@ -115,8 +136,9 @@ export class ScoringCore {
     queuedPrefillTokens: number,
     activeSeqs: number,
     activeKvBlocks: number,
+    prefillSeqs = 0,
   ): void {
-    addLoad(this.state, i, queuedPrefillTokens, activeSeqs, activeKvBlocks);
+    addLoad(this.state, i, queuedPrefillTokens, activeSeqs, activeKvBlocks, prefillSeqs);
   }
 
   /** See `addPrefixBlocks` in prefix_index.ts: returns how many pairs did not fit. */
@@ -137,7 +159,7 @@ export class ScoringCore {
     requireTime("Cannot route request", "nowMs", nowMs);
     requireDraw("Cannot route request", draw);
     writeRequest(this.state, req);
-    const status = this.decider.route(nowMs, draw);
+    const status = this.#active.route(nowMs, draw);
     if (status === Status.BAD_STATE) {
       throw new Error("scoring core rejected its own state (BAD_STATE): this is a bug");
     }
@@ -159,7 +181,7 @@ export class ScoringCore {
       );
     }
     this.#lastPlanMs = nowMs;
-    const count = this.decider.planMigrations(nowMs, draw);
+    const count = this.#active.planMigrations(nowMs, draw);
     if (count < 0) throw new Error(`scoring core failed to plan migrations (status ${-count})`);
     const m = this.state.moves;
     const out: Migration[] = [];

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_POLICY_CONFIG, formatSchemaError } from "../core/config.ts";
+import { isPolicyName, POLICY_NAMES } from "../core/policies.ts";
 import { efficiencySchema } from "../engine_model/efficiency.ts";
 import { gpuSpecSchema } from "../engine_model/hardware.ts";
 import { modelSpecSchema } from "../engine_model/models.ts";
@@ -62,9 +63,24 @@ export const simConfigSchema = z.object({
     dispatchLatencyMs: z.number().min(0),
     /** Requests with no capacity wait at the router this long, then are shed (503). */
     queueTimeoutMs: z.number().min(0),
+    /**
+     * How often the router scrapes every engine's metrics (waiting, running, KV usage), for
+     * the policies that read them (llm-d refreshes every 50 ms by default).
+     */
+    scrapeIntervalMs: z.number().gt(0),
   }).strict(),
-  /** The optimized policy's config (src/core/config.ts). Disaggregation follows `layout`. */
-  policy: z.record(z.string(), z.unknown()),
+  /**
+   * Config overrides per policy name (src/core/policies.ts), e.g.
+   * `{ "predictive": { "migration": { "budget": 0 } }, "llm-d": { "weights": { "prefix": 3 } } }`.
+   * Each is validated against that policy's own schema when it runs; disaggregation follows
+   * `layout`, and the fleet facts (block sizes, KV bytes, links) come from the fleet.
+   */
+  policy: z.record(
+    z.string().refine((name): boolean => isPolicyName(name), {
+      message: `must name a policy (${POLICY_NAMES.join(", ")})`,
+    }),
+    z.record(z.string(), z.unknown()),
+  ),
   /** The workload (src/workload/resolve.ts): a preset with overrides, a synthetic spec or a trace. */
   workload: workloadSpecSchema,
   slo: z.object({ ttftMs: z.number().gt(0), tpotMs: z.number().gt(0) }).strict(),
@@ -95,6 +111,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
     migrationIntervalMs: 250,
     dispatchLatencyMs: 0.2,
     queueTimeoutMs: 30000,
+    scrapeIntervalMs: 50,
   },
   policy: {},
   workload: { kind: "preset", name: "chat", overrides: {} },

@@ -1,6 +1,6 @@
 /**
- * Runs one comparison: the same fleet and workload under the baseline (round robin) and/or the
- * optimized (predictive) policy, each into its own run directory:
+ * Runs one comparison: the same fleet and workload under several policies (by default the
+ * baseline, round robin, and the optimized one, predictive), each into its own run directory:
  *
  *   <out>/<run-id>/config.json           the resolved simulation config
  *   <out>/<run-id>/<label>/summary.json  per policy: results (see RunSummary)
@@ -8,7 +8,9 @@
  *   <out>/<run-id>/<label>/timeline.csv  per GPU and cluster over time
  *   <out>/<run-id>/<label>/config.json   the policy config that run used
  */
-import { resolvePolicyConfig } from "../core/config.ts";
+import { type PolicyConfig, resolvePolicyConfig } from "../core/config.ts";
+import type { PolicyName } from "../core/policies.ts";
+import { PolicyInputError } from "../core/errors.ts";
 import { loadPlacement } from "../topology/mod.ts";
 import { writeJson } from "../io/json_file.ts";
 import { LineWriter } from "../io/line_writer.ts";
@@ -25,15 +27,37 @@ import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 
 export type Mode = "baseline" | "optimized" | "both";
 
+/** One policy of a comparison and the label its run directory and results carry. */
+export interface PolicyChoice {
+  readonly label: string;
+  readonly policy: PolicyName;
+}
+
+/** `--mode`: baseline is round robin, optimized the predictive policy, both is both. */
+export function choicesForMode(mode: Mode): PolicyChoice[] {
+  const baseline = { label: "baseline", policy: "round-robin" } as const;
+  const optimized = { label: "optimized", policy: "predictive" } as const;
+  return mode === "both" ? [baseline, optimized] : [mode === "baseline" ? baseline : optimized];
+}
+
+/** `--policies a,b,c`: each run labelled by its policy's name. */
+export function choicesForPolicies(names: readonly PolicyName[]): PolicyChoice[] {
+  return names.map((policy) => ({ label: policy, policy }));
+}
+
 export interface PolicyRun {
-  readonly label: "baseline" | "optimized";
+  readonly label: string;
+  readonly policy: PolicyName;
   readonly summary: RunSummary;
   readonly dir: string | null;
   readonly wallMs: number;
 }
 
 export interface ComparisonOptions {
-  readonly mode: Mode;
+  /** Which policies run, in order (the first is the baseline of the comparison)... */
+  readonly policies?: readonly PolicyChoice[];
+  /** ... or the `--mode` shorthand (default both). */
+  readonly mode?: Mode;
   /** Parent of the run directory; null writes nothing but returns summaries. */
   readonly outDir: string | null;
   readonly runId: string;
@@ -43,30 +67,41 @@ export interface ComparisonOptions {
   readonly onProgress?: (label: string, simulatedMs: number, completed: number) => void;
 }
 
-/** The policy config each label runs, with the layout's disaggregation and the fleet's physics. */
-export function policyFor(label: "baseline" | "optimized", config: SimConfig, fleet: Fleet) {
-  const disaggregation = config.layout === "shared"
-    ? "never"
-    : config.layout === "dual"
-    ? "always"
-    : "conditional";
-  const overrides = { ...config.policy };
+/** The layout's disaggregation mode. */
+export function layoutDisaggregation(layout: SimConfig["layout"]) {
+  return layout === "shared" ? "never" : layout === "dual" ? "always" : "conditional";
+}
+
+/**
+ * The config `policy` runs with: its overrides from `config.policy[policy]`, the layout's
+ * disaggregation and the fleet's physics.
+ */
+export function policyFor(policy: PolicyName, config: SimConfig, fleet: Fleet): PolicyConfig {
+  const disaggregation = layoutDisaggregation(config.layout);
+  const overrides = { ...(config.policy[policy] ?? {}) };
   if (overrides.disaggregation !== undefined && overrides.disaggregation !== disaggregation) {
     throw new SimConfigError(
-      `Invalid simulation config: 'policy.disaggregation' is set by 'layout' (${config.layout} -> ${disaggregation}): current value is ${
+      `Invalid simulation config: 'policy.${policy}.disaggregation' is set by 'layout' (${config.layout} -> ${disaggregation}): current value is ${
         JSON.stringify(overrides.disaggregation)
       }`,
     );
   }
-  return resolvePolicyConfig({
-    ...overrides,
-    policy: label === "baseline" ? "round-robin" : "predictive",
-    disaggregation,
-    kvBlockTokens: fleet.kvBlockTokens,
-    prefixBlockTokens: PREFIX_BLOCK_TOKENS,
-    kvBytesPerToken: fleet.time.kvBytesPerToken,
-    links: config.links,
-  });
+  try {
+    return resolvePolicyConfig({
+      ...overrides,
+      policy,
+      disaggregation,
+      kvBlockTokens: fleet.kvBlockTokens,
+      prefixBlockTokens: PREFIX_BLOCK_TOKENS,
+      kvBytesPerToken: fleet.time.kvBytesPerToken,
+      links: config.links,
+    } as never);
+  } catch (e) {
+    if (e instanceof PolicyInputError) {
+      throw new SimConfigError(e.message.replace("policy config:", `'policy.${policy}':`));
+    }
+    throw e;
+  }
 }
 
 /**
@@ -104,17 +139,15 @@ export async function runComparison(
   const config = placed.config;
   const fleet = buildFleet(config, placed.placements);
   const workload = options.workload ?? resolveWorkload(config.workload, config.seed);
-  const labels: ("baseline" | "optimized")[] = options.mode === "both"
-    ? ["baseline", "optimized"]
-    : [options.mode];
   const root = options.outDir === null ? null : `${options.outDir}/${options.runId}`;
   if (root) {
     Deno.mkdirSync(root, { recursive: true });
     writeJson(`${root}/config.json`, config);
   }
   const runs: PolicyRun[] = [];
-  for (const label of labels) {
-    const policy = policyFor(label, config, fleet);
+  const choices = options.policies ?? choicesForMode(options.mode ?? "both");
+  for (const { label, policy: name } of choices) {
+    const policy = policyFor(name, config, fleet);
     const dir = root ? `${root}/${label}` : null;
     let requestsCsv: LineWriter | undefined, timelineCsv: LineWriter | undefined;
     if (dir) {
@@ -139,7 +172,7 @@ export async function runComparison(
         onProgress: (ms, done) => options.onProgress?.(label, ms, done),
       }).execute();
       if (dir) writeJson(`${dir}/summary.json`, summary);
-      runs.push({ label, summary, dir, wallMs: performance.now() - started });
+      runs.push({ label, policy: name, summary, dir, wallMs: performance.now() - started });
     } finally {
       requestsCsv?.close();
       timelineCsv?.close();

@@ -85,7 +85,7 @@ export class SimRouter {
       this.rng.u32(),
     );
     if (decision.status !== "ok") return null;
-    this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0);
+    this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0, +decision.disaggregated);
     this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks);
     return {
       decision,
@@ -100,7 +100,13 @@ export class SimRouter {
   prefillDone(r: Routed): void {
     if (!r.prefillAccounted) return;
     r.prefillAccounted = false;
-    this.core.addLoad(r.decision.prefill, -r.decision.uncachedTokens, 0, 0);
+    this.core.addLoad(
+      r.decision.prefill,
+      -r.decision.uncachedTokens,
+      0,
+      0,
+      -r.decision.disaggregated,
+    );
   }
 
   /** The first token streamed: the request now decodes and may be migrated. */
@@ -114,7 +120,7 @@ export class SimRouter {
     // Measured from the decision, as predicted: a wait in the admission queue is not the engine's.
     this.#observed.ttft(r.decision.prefill, now - r.decidedAt, r.decision.ttftModelMs, now);
     // Only sequences the planner may move need a slot.
-    if (this.core.config.policy === "predictive" && this.core.config.migration.budget > 0) {
+    if (this.core.migrates) {
       r.slot = this.core.sequences.open(
         r.decodeEndpoint,
         r.decision.requestKvBlocks,
@@ -184,6 +190,16 @@ export class SimRouter {
     this.closeSlot(r);
     r.slot = this.core.sequences.open(m.from, kv, remainingTokens);
     this.slots.set(r.slot, requestId);
+  }
+
+  /** A scrape of every engine's own metrics (for policies that read them). */
+  scraped(endpoint: number, waiting: number, running: number, kvUsage: number, now: number): void {
+    this.core.setLoad(endpoint, {
+      waitingRequests: waiting,
+      runningRequests: running,
+      kvUsage,
+      metricsAtMs: now,
+    });
   }
 
   prefixChanged(endpoint: number, added: readonly number[], evicted: readonly number[]): void {

@@ -24,6 +24,7 @@ import {
 import { type Routed, SimRouter } from "./sim_router.ts";
 import type { RequestSource, SimRequest } from "../workload/request.ts";
 import { Rng } from "../workload/rng.ts";
+import { policyInfo } from "../core/policies.ts";
 
 /**
  * Engine wake-ups and the next arrival are the queue's keyed entries (key: the engine's index;
@@ -34,6 +35,7 @@ type Event =
   | { kind: "deliver"; time: number; engine: number; job: Job; releaseFrom: number }
   | { kind: "migrate"; time: number }
   | { kind: "sample"; time: number }
+  | { kind: "scrape"; time: number }
   | { kind: "timeout"; time: number };
 
 /** A request in flight: the router's view, its job, and its timestamps. */
@@ -112,11 +114,11 @@ export class Simulation implements EngineListener {
     await this.#refill();
     this.#scheduleNextArrival();
     this.#push({ kind: "sample", time: 0 });
-    if (
-      this.#router.core.config.policy === "predictive" &&
-      this.#router.core.config.migration.budget > 0
-    ) {
+    if (this.#router.core.migrates) {
       this.#push({ kind: "migrate", time: this.run.config.router.migrationIntervalMs });
+    }
+    if (policyInfo(this.#router.core.config.policy).readsMetrics) {
+      this.#push({ kind: "scrape", time: 0 });
     }
     let steps = 0;
     for (let ev = this.#queue.pop(); ev !== undefined; ev = this.#queue.pop()) {
@@ -166,6 +168,12 @@ export class Simulation implements EngineListener {
         break;
       case "timeout":
         this.#drainRouterQueue();
+        break;
+      case "scrape":
+        this.#scrape();
+        if (this.#busy()) {
+          this.#push({ kind: "scrape", time: ev.time + this.run.config.router.scrapeIntervalMs });
+        }
         break;
     }
   }
@@ -398,6 +406,20 @@ export class Simulation implements EngineListener {
       f.migrations++;
       this.#interval.migrations++;
       engine.requestRemoval(job, this.#now);
+    }
+  }
+
+  /** What a metrics scrape of every engine reads (vLLM's waiting and running counts, KV usage). */
+  #scrape(): void {
+    for (const m of this.run.fleet.members) {
+      const e = this.#engines[m.index];
+      this.#router.scraped(
+        m.index,
+        e.waiting.length,
+        e.running.size + e.prefilling.length,
+        e.kvTokens / e.config.gpuKvTokens,
+        this.#now,
+      );
     }
   }
 

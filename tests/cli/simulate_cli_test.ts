@@ -76,13 +76,32 @@ Deno.test("bad input: exit code 2 and one line naming the problem", async () => 
     [[
       "simulate",
       "--config",
-      await badConfig({ policy: { disaggregation: "always" } }),
+      await badConfig({ policy: { predictive: { disaggregation: "always" } } }),
       "--no-artifacts",
-    ], /'policy.disaggregation' is set by 'layout' \(conditional -> conditional\)/],
+    ], /'policy.predictive.disaggregation' is set by 'layout' \(conditional -> conditional\)/],
     [
-      ["simulate", "--config", await badConfig({ policy: { tieWindowMs: -1 } }), "--no-artifacts"],
-      /'tieWindowMs' too small/,
+      [
+        "simulate",
+        "--config",
+        await badConfig({ policy: { predictive: { tieWindowMs: -1 } } }),
+        "--no-artifacts",
+      ],
+      /'policy.predictive': 'tieWindowMs' too small/,
     ],
+    [
+      [
+        "simulate",
+        "--config",
+        await badConfig({ policy: { "round-robin": { tieWindowMs: 1 } } }),
+        "--no-artifacts",
+      ],
+      /'policy.round-robin': unknown field 'tieWindowMs'/,
+    ],
+    [
+      ["simulate", "--config", await badConfig({ policy: { fastest: {} } }), "--no-artifacts"],
+      /key 'policy.fastest' must name a policy \(predictive, round-robin/,
+    ],
+    [["simulate", "--policies", "predictive,magic"], /unknown policy 'magic': expected one of/],
     [
       ["simulate", "--topology", "/nonexistent/topo.json", "--no-artifacts"],
       /nonexistent\/topo\.json/,

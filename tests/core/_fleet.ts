@@ -70,28 +70,38 @@ export const requestArb: fc.Arbitrary<RouteRequest> = fc.record({
   prefixBlocks: blocksArb,
 });
 
-export const configArb: fc.Arbitrary<PolicyConfigInput> = fc.record({
-  policy: fc.constantFrom("round-robin", "predictive"),
+/** Fields every built-in policy has. */
+const sharedConfig = {
   disaggregation: fc.constantFrom("never", "always", "conditional"),
   localPrefillMaxTokens: fc.constantFrom(0, 512, 4096),
-  prefillQueueLimitTokens: fc.constantFrom(0, 65536),
   decodeKvUsageLimit: fc.constantFrom(0.5, 0.95, 1),
   allowSpillover: fc.boolean(),
   ttftObservedWeight: fc.constantFrom(0, 0.5, 1),
   tpotObservedWeight: fc.constantFrom(0, 0.5, 1),
-  tieWindowMs: fc.constantFrom(0, 1, 1000),
-  tieWindowRelative: fc.constantFrom(0, 0.01),
   costMsPerDollarHour: fc.constantFrom(0, 100),
-  interferenceWeight: fc.constantFrom(0, 1, 2.5),
-  candidateSample: fc.constantFrom(0, 0, 1, 2, 4),
-  migration: fc.record({
-    budget: fc.integer({ min: 0, max: 6 }),
-    windowMs: fc.constantFrom(100, 1000),
-    gapMs: fc.constantFrom(0, 50),
-    overheadMs: fc.constantFrom(0, 5),
-    maxMovesPerPlan: fc.integer({ min: 0, max: 4 }),
+} as const;
+
+export const configArb: fc.Arbitrary<PolicyConfigInput> = fc.oneof(
+  fc.record({
+    policy: fc.constant("predictive" as const),
+    ...sharedConfig,
+    prefillQueueLimitTokens: fc.constantFrom(0, 65536),
+    tieWindowMs: fc.constantFrom(0, 1, 1000),
+    tieWindowRelative: fc.constantFrom(0, 0.01),
+    interferenceWeight: fc.constantFrom(0, 1, 2.5),
+    candidateSample: fc.constantFrom(0, 0, 1, 2, 4),
+    migration: fc.record({
+      budget: fc.integer({ min: 0, max: 6 }),
+      windowMs: fc.constantFrom(100, 1000),
+      gapMs: fc.constantFrom(0, 50),
+      overheadMs: fc.constantFrom(0, 5),
+      maxMovesPerPlan: fc.integer({ min: 0, max: 4 }),
+    }),
+  }, { requiredKeys: [] }),
+  fc.record({ policy: fc.constant("round-robin" as const), ...sharedConfig }, {
+    requiredKeys: ["policy"],
   }),
-}, { requiredKeys: [] });
+);
 
 export type Op =
   | { kind: "load"; endpoint: number; load: EndpointLoad }

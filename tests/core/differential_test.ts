@@ -73,9 +73,12 @@ function count(
   core: ScoringCore,
 ): void {
   if (op.kind === "route") {
-    const { policy, candidateSample } = core.config;
+    const config = core.config;
     const decodePool = core.state.counters[Ctr.DECODE_POOL_COUNT];
-    if (policy === "predictive" && candidateSample > 0 && decodePool > candidateSample) {
+    if (
+      config.policy === "predictive" && config.candidateSample > 0 &&
+      decodePool > config.candidateSample
+    ) {
       seen.sampled++;
     }
     const decision = result as RouteDecision;

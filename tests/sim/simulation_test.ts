@@ -91,14 +91,17 @@ Deno.test("disaggregated TTFT pays for the KV transfer by link class", async () 
 Deno.test("migrations stay within the budget per simulated window, and zero budget means none", async () => {
   const budget = 5;
   const runs = await compare(
-    { ...SMALL, policy: { migration: { budget, windowMs: 1e9 } } },
+    { ...SMALL, policy: { predictive: { migration: { budget, windowMs: 1e9 } } } },
     "optimized",
   );
   ok(
     runs.optimized.migrations > 0 && runs.optimized.migrations <= budget,
     `${runs.optimized.migrations} migrations`,
   );
-  const none = await compare({ ...SMALL, policy: { migration: { budget: 0 } } }, "optimized");
+  const none = await compare(
+    { ...SMALL, policy: { predictive: { migration: { budget: 0 } } } },
+    "optimized",
+  );
   equal(none.optimized.migrations, 0);
 });
 

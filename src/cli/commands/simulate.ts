@@ -1,12 +1,12 @@
 /**
- * `pdroute simulate`: round robin vs the predictive policy on a simulated fleet. With no
- * arguments it runs the embedded default scenario (DEFAULT_SIM_CONFIG); flags and a JSON
- * config file override any part of it.
+ * `pdroute simulate`: round robin vs the predictive policy on a simulated fleet, or any set of
+ * policies side by side (`--policies`). With no arguments it runs the embedded default
+ * scenario (DEFAULT_SIM_CONFIG); flags and a JSON config file override any part of it.
  */
 import { Command, Option } from "@commander-js/extra-typings";
 import { readJson } from "../../io/json_file.ts";
 import { resolveSimConfig, type SimConfig, SimConfigError } from "../../sim/config.ts";
-import { runComparison } from "../../sim/run.ts";
+import { choicesForMode, choicesForPolicies, runComparison } from "../../sim/run.ts";
 import { TopologyInputError } from "../../topology/mod.ts";
 import { WorkloadError } from "../../workload/resolve.ts";
 import { TraceError } from "../../workload/trace_error.ts";
@@ -20,8 +20,10 @@ import {
   parseDurationMs,
   parseGpuSet,
   parseNonNegativeInt,
+  parsePolicyList,
   parsePositiveNumber,
 } from "../parse.ts";
+import { POLICY_NAMES } from "../../core/policies.ts";
 
 type Options = ReturnType<ReturnType<typeof simulateCommand>["opts"]>;
 
@@ -34,6 +36,13 @@ export function simulateCommand() {
       new Option("--mode <mode>", "which policies to run").choices(
         ["baseline", "optimized", "both"] as const,
       ).default("both" as const),
+    )
+    .option(
+      "--policies <list>",
+      `policies side by side, the first as the baseline (replaces --mode): ${
+        POLICY_NAMES.join(", ")
+      }; see also 'pdroute league'`,
+      parsePolicyList,
     )
     .option("--config <file>", "JSON simulation config (any part of the defaults; see README)")
     .addOption(
@@ -101,7 +110,7 @@ export function simulateCommand() {
       let runs;
       try {
         runs = await runComparison(config, {
-          mode: opts.mode,
+          policies: opts.policies ? choicesForPolicies(opts.policies) : choicesForMode(opts.mode),
           outDir: opts.artifacts ? opts.out : null,
           runId,
           onProgress: (label, ms, done) => progress.update(label, ms, done),
@@ -188,9 +197,11 @@ async function configFrom(opts: Options): Promise<SimConfig> {
   }
   if (opts.migrationBudget !== undefined || opts.migrationWindow !== undefined) {
     flags.policy = {
-      migration: {
-        ...(opts.migrationBudget !== undefined && { budget: opts.migrationBudget }),
-        ...(opts.migrationWindow !== undefined && { windowMs: opts.migrationWindow }),
+      predictive: {
+        migration: {
+          ...(opts.migrationBudget !== undefined && { budget: opts.migrationBudget }),
+          ...(opts.migrationWindow !== undefined && { windowMs: opts.migrationWindow }),
+        },
       },
     };
   }

@@ -101,8 +101,9 @@ export interface ComparisonOptions {
   /** Index of the run the others are compared with (default 0). */
   readonly baseline?: number;
   /**
-   * false (simulate's table): one column of percent changes vs the baseline. true: one column
-   * per other run with its ratio to the baseline.
+   * false (simulate's table): one column of percent changes vs the baseline, shown for two
+   * runs only (`pdroute league` ranks more). true: one column per other run with its ratio to
+   * the baseline.
    */
   readonly ratios?: boolean;
 }
@@ -114,7 +115,14 @@ export function comparisonCells(
 ): { head: string[]; rows: Cell[][] } {
   const base = options.baseline ?? 0;
   const others = runs.map((_, i) => i).filter((i) => i !== base);
-  const head = ["metric", ...runs.map((r) => `${r.label} (${r.summary.run.policy})`)];
+  const head = [
+    "metric",
+    ...runs.map((r) =>
+      r.label === r.summary.run.policy ? r.label : `${r.label} (${r.summary.run.policy})`
+    ),
+  ];
+  // Percent changes against one baseline read well for two runs; for more, ratios or none.
+  if (!options.ratios && others.length > 1) others.length = 0;
   if (others.length > 0) {
     if (options.ratios) head.push(...others.map((i) => `${runs[i].label} / ${runs[base].label}`));
     else head.push(`change vs ${runs[base].label}`);

@@ -1,7 +1,15 @@
 /** Writing a routing decision (or a failure) into the result region; twin of assembly/result.ts. */
-import { Res, Status } from "../abi.ts";
+import { Cfg, Req, Res, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { prefillModelMs, stepModelMs } from "./model.ts";
+import {
+  linkClass,
+  prefillModelMs,
+  prefillTimeMs,
+  stepModelMs,
+  stepTimeMs,
+  transferMs,
+  uncachedTokens,
+} from "./model.ts";
 
 export function writeDecision(
   res: Float64Array,
@@ -56,4 +64,27 @@ export function writeFailure(res: Float64Array, status: number): number {
   res[Res.TTFT_MODEL_MS] = Infinity;
   res[Res.TPOT_MODEL_MS] = Infinity;
   return status;
+}
+
+/**
+ * Writes the decision (p, d) of a policy that does not decide by the time model (round robin,
+ * the peers) with the times that model predicts for it, for reporting and for the hosts'
+ * observed/predicted ratios: the request's own TTFT and TPOT, and as its cost its own latency
+ * (TTFT + output x TPOT + price). `reqKv` is already in the result region.
+ */
+export function writeReportedDecision(s: CoreState, p: number, d: number, now: number): number {
+  const cfg = s.config;
+  const res = s.result;
+  const prompt = s.request[Req.PROMPT_TOKENS];
+  const output = s.request[Req.OUTPUT_TOKENS];
+  const reqKv = res[Res.REQUEST_KV_BLOCKS];
+  const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, now);
+  const uncached = uncachedTokens(s, p, prompt);
+  const transfer = transferMs(cfg, linkClass(s, p, d), prompt);
+  const ttft = p === d
+    ? prefillTimeMs(s, p, uncached, now)
+    : prefillTimeMs(s, p, uncached, now) + transfer + step;
+  const cost = ttft + output * step + s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
+  writeModelTimes(s, p, d, uncached, transfer, reqKv);
+  return writeDecision(res, p, d, ttft, step, uncached, transfer, cost);
 }

@@ -6,9 +6,9 @@
  */
 import { Cfg, Ctr, Disaggregation, Req, Res, Role, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { linkClass, prefillTimeMs, stepTimeMs, transferMs, uncachedTokens } from "./model.ts";
+import { uncachedTokens } from "./model.ts";
 import { clearMatches, matchPrefix } from "./prefix_match.ts";
-import { writeDecision, writeFailure, writeModelTimes } from "./result.ts";
+import { writeFailure, writeReportedDecision } from "./result.ts";
 
 /** Next healthy endpoint with `roleBit` at or after the cursor; advances the cursor past it. */
 function nextInCycle(s: CoreState, n: number, cursorSlot: number, roleBit: number): number {
@@ -53,13 +53,5 @@ function decide(s: CoreState, now: number): number {
       return writeFailure(res, Status.NO_PREFILL_CAPACITY);
     }
   }
-  const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, now);
-  const uncached = uncachedTokens(s, p, prompt);
-  const transfer = transferMs(cfg, linkClass(s, p, d), prompt);
-  const ttft = p === d
-    ? prefillTimeMs(s, p, uncached, now)
-    : prefillTimeMs(s, p, uncached, now) + transfer + step;
-  const cost = ttft + output * step + s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
-  writeModelTimes(s, p, d, uncached, transfer, reqKv);
-  return writeDecision(res, p, d, ttft, step, uncached, transfer, cost);
+  return writeReportedDecision(s, p, d, now);
 }

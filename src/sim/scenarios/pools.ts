@@ -11,7 +11,7 @@
  */
 import { resolveSimConfig } from "../config.ts";
 import type { RunSummary } from "../../metrics/run_metrics.ts";
-import { runComparison } from "../run.ts";
+import { choicesForMode, runComparison } from "../run.ts";
 import { listSource } from "../../workload/list_source.ts";
 import type { SimRequest } from "../../workload/request.ts";
 
@@ -77,7 +77,7 @@ export async function runPoolsScenario(
     layout: "conditional",
     prefillGpus: [0],
     decodeGpus: [1],
-    policy: { localPrefillMaxTokens: o.longTokens },
+    policy: { "round-robin": { localPrefillMaxTokens: o.longTokens } },
   };
   const layouts: [PoolsLayout, Record<string, unknown>, "baseline" | "optimized"][] = [
     ["shared", { ...base, layout: "shared", gpus: 2 }, "baseline"],
@@ -85,13 +85,18 @@ export async function runPoolsScenario(
     // A limit of 4.5 long prompts: the sixth long finds five queued and spills.
     ["spillover", {
       ...dedicated,
-      policy: { ...dedicated.policy, prefillQueueLimitTokens: 4.5 * o.longTokens },
+      policy: {
+        predictive: {
+          localPrefillMaxTokens: o.longTokens,
+          prefillQueueLimitTokens: 4.5 * o.longTokens,
+        },
+      },
     }, "optimized"],
   ];
   const out: PoolsRun[] = [];
   for (const [layout, config, mode] of layouts) {
     const [run] = await runComparison(resolveSimConfig(config), {
-      mode,
+      policies: choicesForMode(mode),
       outDir: null,
       runId: layout,
       workload,
