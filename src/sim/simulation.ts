@@ -27,16 +27,16 @@ import { Rng } from "../workload/rng.ts";
 import { policyInfo } from "../core/policies.ts";
 
 /**
- * Engine wake-ups and the next arrival are the queue's keyed entries (key: the engine's index;
- * the arrival's is the engine count); these are the rest.
+ * Engine wake-ups, the next arrival and the router queue's next deadline are the queue's keyed
+ * entries (keys: the engine's index; the engine count; the engine count + 1); these are the
+ * rest.
  */
 type Event =
   /** A job reaches an engine; `releaseFrom` >= 0 frees its KV on the prefill engine first. */
   | { kind: "deliver"; time: number; engine: number; job: Job; releaseFrom: number }
   | { kind: "migrate"; time: number }
   | { kind: "sample"; time: number }
-  | { kind: "scrape"; time: number }
-  | { kind: "timeout"; time: number };
+  | { kind: "scrape"; time: number };
 
 /** A request in flight: the router's view, its job, and its timestamps. */
 interface InFlight {
@@ -82,6 +82,12 @@ export class Simulation implements EngineListener {
   /** The arrival scheduled under `#arrivalKey`. */
   #nextArrival: SimRequest | null = null;
   readonly #arrivalKey: number;
+  /**
+   * The router queue's head deadline: one pending entry, moved as the head changes. (One
+   * timeout event pushed per drain used to pile up duplicates in sustained overload, each a
+   * further failed route: 10x the run time.)
+   */
+  readonly #deadlineKey: number;
   #bufferAt = 0;
   #now = 0;
   #interval = { completed: 0, migrations: 0, sheds: 0 };
@@ -93,7 +99,8 @@ export class Simulation implements EngineListener {
     this.#router = new SimRouter(config, fleet, policy, rng.fork(7));
     this.#engines = fleet.members.map((m) => new Engine(m.index, fleet.time, fleet.engine, this));
     this.#arrivalKey = this.#engines.length;
-    this.#queue = new EventQueue<Event>(this.#engines.length + 1);
+    this.#deadlineKey = this.#engines.length + 1;
+    this.#queue = new EventQueue<Event>(this.#engines.length + 2);
     const core = this.#router.core.config;
     this.metrics = new RunMetrics({
       label: run.label,
@@ -128,6 +135,8 @@ export class Simulation implements EngineListener {
         // Awaits only when the source's batch is used up, not per request.
         if (this.#bufferAt >= this.#buffer.length) await this.#refill();
         this.#scheduleNextArrival();
+      } else if (ev === this.#deadlineKey) {
+        this.#drainRouterQueue();
       } else if (typeof ev === "number") {
         this.#engines[ev].onWake(this.#now);
       } else this.#handle(ev);
@@ -165,9 +174,6 @@ export class Simulation implements EngineListener {
         if (this.#busy()) {
           this.#push({ kind: "sample", time: ev.time + this.run.config.timeline.intervalMs });
         }
-        break;
-      case "timeout":
-        this.#drainRouterQueue();
         break;
       case "scrape":
         this.#scrape();
@@ -245,7 +251,7 @@ export class Simulation implements EngineListener {
   #enqueueAtRouter(f: InFlight): void {
     this.#routerQueue.push(f);
     if (this.#routerQueue.length === 1) {
-      this.#push({ kind: "timeout", time: f.queuedAt + this.run.config.router.queueTimeoutMs });
+      this.#queue.set(this.#deadlineKey, f.queuedAt + this.run.config.router.queueTimeoutMs);
     }
   }
 
@@ -265,7 +271,7 @@ export class Simulation implements EngineListener {
       this.#routerQueue.shift();
     }
     if (this.#routerQueue.length > 0) {
-      this.#push({ kind: "timeout", time: this.#routerQueue[0].queuedAt + timeout });
+      this.#queue.set(this.#deadlineKey, this.#routerQueue[0].queuedAt + timeout);
     }
   }
 
