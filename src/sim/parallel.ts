@@ -20,6 +20,8 @@ export interface ParallelOptions {
   /** Worker threads at most (default: the machine's cores); 1 runs the specs in this thread. */
   readonly jobs?: number;
   readonly onProgress?: (index: number, simulatedMs: number, completed: number) => void;
+  /** Run on worker threads even with one job (keeps this thread's event loop free). */
+  readonly thread?: boolean;
   /** Called as each run finishes (in finishing order). */
   readonly onDone?: (index: number, run: PolicyRun) => void;
 }
@@ -34,7 +36,7 @@ export async function runSpecs(
   options: ParallelOptions = {},
 ): Promise<PolicyRun[]> {
   const jobs = Math.max(1, Math.min(options.jobs ?? defaultJobs(), specs.length));
-  if (jobs <= 1) {
+  if (jobs <= 1 && !options.thread) {
     const runs: PolicyRun[] = [];
     for (let i = 0; i < specs.length; i++) {
       const run = await executeSpec(specs[i], (ms, done) => options.onProgress?.(i, ms, done));
