@@ -116,7 +116,7 @@ export async function runOnQueue(
     const key = `${name.replaceAll(".", "_")}-${crypto.randomUUID().slice(0, 8)}`;
     // Subscribe to results before publishing, so none can be missed.
     const results = await js.consumers.get(RESULTS, {
-      filter_subjects: [`pdroute.results.${key}`],
+      filter_subjects: `pdroute.results.${key}`,
       deliver_policy: DeliverPolicy.All,
     });
     const messages = await results.consume();
@@ -170,6 +170,7 @@ export interface WorkerOptions {
   /** Stop after this many points (tests); default: run until the signal aborts. */
   readonly maxPoints?: number;
   readonly signal?: AbortSignal;
+  readonly onStart?: (key: string, index: number) => void;
   readonly onPoint?: (key: string, index: number, ms: number) => void;
 }
 
@@ -187,6 +188,7 @@ export async function runWorker(url: string, options: WorkerOptions = {}): Promi
       const m = await consumer.next({ expires: 1000 });
       if (!m) continue;
       const point = m.json<PointMessage>();
+      options.onStart?.(point.key, point.index);
       const heartbeat = setInterval(() => m.working(), Math.max(200, ackWaitMs / 3));
       const dir = await Deno.makeTempDir({ prefix: "pdroute-worker-" });
       const started = performance.now();

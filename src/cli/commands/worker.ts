@@ -26,6 +26,7 @@ export function workerCommand() {
         const handled = await runWorker(opts.queue, {
           ackWaitMs: opts.ackWait ?? DEFAULT_ACK_WAIT_MS,
           signal: stop.signal,
+          onStart: (key, index) => console.error(`pdroute worker: ${key} point ${index} started`),
           onPoint: (key, index, ms) =>
             console.error(
               `pdroute worker: ${key} point ${index} done in ${(ms / 1000).toFixed(1)} s`,
