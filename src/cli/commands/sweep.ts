@@ -57,8 +57,14 @@ export function sweepCommand() {
     .action(async (file, opts) => {
       const name = opts.name ?? undefined;
       let result: Awaited<ReturnType<typeof runSweep>>;
+      let input: unknown;
       try {
-        const spec = parseSweepSpec(await readJson(file, "sweep spec"), file);
+        input = await readJson(file, "sweep spec");
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      try {
+        const spec = parseSweepSpec(input, file);
         const sweepName = name ?? spec.name ?? basename(file).replace(/\.json$/, "");
         if (!/^[A-Za-z0-9._-]+$/.test(sweepName)) {
           throw new SweepSpecError(
@@ -81,9 +87,6 @@ export function sweepCommand() {
         });
       } catch (e) {
         if (INPUT_ERRORS.some((E) => e instanceof E)) throw new CliError((e as Error).message);
-        if (e instanceof Error && /^Cannot read sweep spec|^Invalid JSON/.test(e.message)) {
-          throw new CliError(e.message);
-        }
         throw e;
       }
       if (opts.json) {
