@@ -3,8 +3,8 @@
  * GPUs (a quarter prefill, the rest decode, conditional disaggregation) under Poisson arrivals
  * at `perGpu` req/s per GPU, no artifacts. Prints one JSON line: wall time of the simulation
  * itself (start-up and the WASM build excluded), microseconds per simulated request, the
- * process's CPU time over the same stretch (less sensitive to other load on the machine), peak RSS
- * (sampled every 50 ms and at progress calls, at most every 20 ms), and the run's quality (goodput, TTFT p95).
+ * process's CPU time over the same stretch, peak RSS (sampled every 50 ms and at progress
+ * calls, at most every 20 ms), and the run's quality (goodput, TTFT p95).
  *
  *   deno run -A bench/sim_scale.ts GPUS REQUESTS MODE [PER_GPU_RATE] [CANDIDATE_SAMPLE]
  *
@@ -34,7 +34,7 @@ const timer = setInterval(probe, 50);
 const config = resolveSimConfig({
   prefillGpus,
   decodeGpus: gpus - prefillGpus,
-  policy: sample > 0 ? { candidateSample: sample } : {},
+  policy: sample > 0 ? { predictive: { candidateSample: sample } } : {},
   workload: {
     kind: "preset",
     name: "poisson",
