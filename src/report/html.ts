@@ -71,6 +71,19 @@ pre { background: #f6f8fa; padding: 8px 12px; overflow: auto; max-height: 480px;
 footer { margin-top: 40px; color: #777; font-size: 12px; }
 `;
 
+/** A page's opening up to </head>: charset, viewport, the CSP, its title and the styles. */
+export function pageHead(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<title>${esc(title)}</title>
+<style>${STYLE}</style>
+</head>`;
+}
+
 export function figure(id: string, title: string, caption: string): string {
   return `<figure data-chart="${id}"><h3>${esc(title)}</h3><figcaption>${
     esc(caption)
@@ -216,15 +229,7 @@ export function renderReport(page: ReportPage): string {
     ),
   ].join("; ");
   const libs = page.libraries.map((l) => `${l.name} ${l.version}`).join(", ");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<title>${esc(page.title)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead(page.title)}
 <body>
 <header>
 <h1>${esc(page.title)}</h1>

@@ -6,7 +6,7 @@
  */
 import type { SweepSummary } from "../sweep/summary.ts";
 import { answerLines } from "../sweep/summary.ts";
-import { CSP, esc, figure, STYLE, table, type TableCell } from "./html.ts";
+import { esc, figure, pageHead, table, type TableCell } from "./html.ts";
 import { scriptJson } from "./page_data.ts";
 import { browserLibraries } from "./vendor.ts";
 
@@ -80,15 +80,7 @@ export async function renderSweepPage(s: SweepSummary): Promise<string> {
     rateUnit: s.rateUnit,
     configurations: s.configurations,
   };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<title>${esc(`pdroute sweep: ${s.name}`)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead(`pdroute sweep: ${s.name}`)}
 <body>
 <header>
 <h1>${esc(`pdroute sweep: ${s.name}`)}</h1>

@@ -8,23 +8,13 @@ import { resolveSimConfig } from "../../src/sim/config.ts";
 import { type RunSpec, runSpecs } from "../../src/sim/parallel.ts";
 import { runComparison } from "../../src/sim/run.ts";
 import { TraceError } from "../../src/workload/trace_error.ts";
+import { readTree } from "../_files.ts";
 
 const small = (seed: number, requests: number) =>
   resolveSimConfig({
     seed,
     workload: { kind: "preset", name: "chat", overrides: { requests } },
   });
-
-async function files(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for await (const entry of Deno.readDir(dir)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) {
-      for (const [k, v] of Object.entries(await files(path))) out[`${entry.name}/${k}`] = v;
-    } else out[entry.name] = await Deno.readTextFile(path);
-  }
-  return out;
-}
 
 function specs(root: string): RunSpec[] {
   // Different sizes, so the workers finish out of order.
@@ -46,7 +36,7 @@ Deno.test("worker runs equal serial runs: summaries in spec order, identical fil
   deepEqual(parallel.map((r) => r.label), ["a", "b", "c"]);
   deepEqual(parallel.map((r) => r.summary), serial.map((r) => r.summary));
   deepEqual(finished.toSorted(), [0, 1, 2]);
-  const a = await files(serialDir), b = await files(parallelDir);
+  const a = await readTree(serialDir), b = await readTree(parallelDir);
   equal(Object.keys(a).length, 12);
   deepEqual(b, a);
 });
@@ -61,7 +51,7 @@ Deno.test("a comparison with --jobs 2 writes what --jobs 1 writes", async () => 
   const one = await runComparison(config, { policies, outDir: out, runId: "one", jobs: 1 });
   const two = await runComparison(config, { policies, outDir: out, runId: "two", jobs: 2 });
   deepEqual(two.map((r) => r.summary), one.map((r) => r.summary));
-  deepEqual(await files(`${out}/two`), await files(`${out}/one`));
+  deepEqual(await readTree(`${out}/two`), await readTree(`${out}/one`));
 });
 
 Deno.test("an input error in a worker surfaces as the same error class", async () => {

@@ -11,6 +11,7 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { parseSweepSpec } from "../../src/sweep/spec.ts";
 import { runSweep } from "../../src/sweep/sweep.ts";
+import { readTree } from "../_files.ts";
 
 function findServer(): string | null {
   const candidates = [Deno.env.get("PDROUTE_NATS_SERVER"), "nats-server", "/usr/sbin/nats-server"];
@@ -40,17 +41,6 @@ function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-async function files(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for await (const e of Deno.readDir(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory) {
-      for (const [k, v] of Object.entries(await files(path))) out[`${e.name}/${k}`] = v;
-    } else out[e.name] = await Deno.readTextFile(path);
-  }
-  return out;
 }
 
 /** A process whose stderr lines we can wait on. */
@@ -139,7 +129,7 @@ Deno.test({
       workers.push(spawnWorker(url), spawnWorker(url));
       const remote = await queued;
       deepEqual(remote.summary.rows.map((r) => r.index), local.summary.rows.map((r) => r.index));
-      const a = await files(`${localOut}/s`), b = await files(`${queuedOut}/s`);
+      const a = await readTree(`${localOut}/s`), b = await readTree(`${queuedOut}/s`);
       ok(Object.keys(a).length >= 8 * 4, "every point wrote its run directory");
       deepEqual(b, a);
       // The killed worker's point went out again: more deliveries than messages.
