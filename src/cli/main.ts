@@ -12,7 +12,9 @@ import { poolsCommand } from "./commands/pools.ts";
 import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { simulateCommand } from "./commands/simulate.ts";
+import { sweepCommand } from "./commands/sweep.ts";
 import { topologyCommand } from "./commands/topology.ts";
+import { workerCommand } from "./commands/worker.ts";
 import { CliError } from "./errors.ts";
 
 export function buildProgram(): Command {
@@ -28,7 +30,9 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand());
   program.addCommand(serveCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(sweepCommand());
   program.addCommand(topologyCommand());
+  program.addCommand(workerCommand());
   // One output path for commander's own messages, so they can be captured and tested.
   const output = {
     writeOut: (text: string) => console.log(text.trimEnd()),

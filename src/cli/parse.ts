@@ -13,6 +13,15 @@ export function parseNonNegativeInt(value: string): number {
   return n;
 }
 
+/** A worker count for `--jobs`: a whole number from 1 to 256. */
+export function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 256) {
+    throw new InvalidArgumentError(`expected a whole number of jobs from 1 to 256, got '${value}'`);
+  }
+  return n;
+}
+
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {

@@ -6,7 +6,14 @@ import { Ctr, Role, type RoleCode } from "./abi.ts";
 import { PolicyInputError } from "./errors.ts";
 import { updatePools } from "./pools.ts";
 import type { CoreState } from "./state.ts";
-import { requireFinite, requireInteger, requireTime } from "./validate.ts";
+import {
+  isFiniteAtLeast,
+  isIntegerIn,
+  isTime,
+  requireFinite,
+  requireInteger,
+  requireTime,
+} from "./validate.ts";
 
 export type EndpointRole = "prefill" | "decode" | "both";
 
@@ -170,12 +177,54 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
 
 /** Overwrites the given load fields of endpoint `i`. */
 export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
+  // Validate everything before writing anything, so a bad update leaves no partial state.
+  const q = load.queuedPrefillTokens, seqs = load.activeSeqs, kv = load.activeKvBlocks;
+  const free = load.hostKvFreeBlocks, ttft = load.ttftObservedRatio, tpot = load.tpotObservedRatio;
+  const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
+  const pre = load.prefillSeqs, waiting = load.waitingRequests, running = load.runningRequests;
+  const usage = load.kvUsage, metricsAt = load.metricsAtMs;
+  if (!loadIsValid(s, i, load)) rejectLoad(s, i, load);
+  if (load.healthy !== undefined) s.healthy[i] = load.healthy ? 1 : 0;
+  if (q !== undefined) s.queuedPrefill[i] = q;
+  if (seqs !== undefined) s.activeSeqs[i] = seqs;
+  if (kv !== undefined) s.activeKv[i] = kv;
+  if (free !== undefined) s.hostKvFree[i] = free;
+  if (ttft !== undefined) s.ttftObs[i] = ttft;
+  if (ttftAt !== undefined) s.ttftObsAt[i] = ttftAt;
+  if (tpot !== undefined) s.tpotObs[i] = tpot;
+  if (tpotAt !== undefined) s.tpotObsAt[i] = tpotAt;
+  if (pre !== undefined) s.prefillSeqs[i] = pre;
+  if (waiting !== undefined) s.waitingObs[i] = waiting;
+  if (running !== undefined) s.runningObs[i] = running;
+  if (usage !== undefined) s.kvUsageObs[i] = usage;
+  if (metricsAt !== undefined) s.metricsAt[i] = metricsAt;
+}
+
+/** `setLoad`'s checks without messages (no more permissive than `rejectLoad`). */
+function loadIsValid(s: CoreState, i: number, load: EndpointLoad): boolean {
+  return isIntegerIn(i, 0, s.counters[Ctr.ENDPOINT_COUNT]) && s.role[i] !== Role.NONE &&
+    optionalCount(load.queuedPrefillTokens) && optionalCount(load.activeSeqs) &&
+    optionalCount(load.activeKvBlocks) && optionalCount(load.hostKvFreeBlocks) &&
+    optionalRatio(load.ttftObservedRatio) && optionalRatio(load.tpotObservedRatio) &&
+    optionalTime(load.ttftObservedAtMs) && optionalTime(load.tpotObservedAtMs) &&
+    optionalCount(load.prefillSeqs) && optionalCount(load.waitingRequests) &&
+    optionalCount(load.runningRequests) && optionalCount(load.kvUsage) &&
+    optionalTime(load.metricsAtMs) &&
+    (load.healthy === undefined || typeof load.healthy === "boolean");
+}
+
+const optionalCount = (v: number | undefined) => v === undefined || isFiniteAtLeast(v);
+const optionalTime = (v: number | undefined) => v === undefined || isTime(v);
+const optionalRatio = (v: number | undefined) =>
+  v === undefined || (isFiniteAtLeast(v) && v <= MAX_OBSERVED_RATIO);
+
+/** Throws the error naming what is wrong with a `setLoad` call. */
+function rejectLoad(s: CoreState, i: number, load: EndpointLoad): void {
   const ctx = `Cannot update endpoint ${i}`;
   requireEndpoint(s, ctx, i);
   if (s.role[i] === Role.NONE) {
     throw new PolicyInputError(`${ctx}: it has no role yet; call setEndpoint(${i}, spec) first`);
   }
-  // Validate everything before writing anything, so a bad update leaves no partial state.
   const q = load.queuedPrefillTokens, seqs = load.activeSeqs, kv = load.activeKvBlocks;
   const free = load.hostKvFreeBlocks, ttft = load.ttftObservedRatio, tpot = load.tpotObservedRatio;
   const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
@@ -199,20 +248,6 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
       `${ctx}: 'healthy' must be a boolean: current value is ${load.healthy}`,
     );
   }
-  if (load.healthy !== undefined) s.healthy[i] = load.healthy ? 1 : 0;
-  if (q !== undefined) s.queuedPrefill[i] = q;
-  if (seqs !== undefined) s.activeSeqs[i] = seqs;
-  if (kv !== undefined) s.activeKv[i] = kv;
-  if (free !== undefined) s.hostKvFree[i] = free;
-  if (ttft !== undefined) s.ttftObs[i] = ttft;
-  if (ttftAt !== undefined) s.ttftObsAt[i] = ttftAt;
-  if (tpot !== undefined) s.tpotObs[i] = tpot;
-  if (tpotAt !== undefined) s.tpotObsAt[i] = tpotAt;
-  if (pre !== undefined) s.prefillSeqs[i] = pre;
-  if (waiting !== undefined) s.waitingObs[i] = waiting;
-  if (running !== undefined) s.runningObs[i] = running;
-  if (usage !== undefined) s.kvUsageObs[i] = usage;
-  if (metricsAt !== undefined) s.metricsAt[i] = metricsAt;
 }
 
 function requireRatio(ctx: string, field: string, value: number): void {
@@ -238,16 +273,22 @@ export function addLoad(
   activeKvBlocks: number,
   prefillSeqs = 0,
 ): void {
-  const ctx = `Cannot account load on endpoint ${i}`;
-  requireEndpoint(s, ctx, i);
-  const q = s.queuedPrefill[i] + queuedPrefillTokens;
-  const n = s.activeSeqs[i] + activeSeqs;
-  const kv = s.activeKv[i] + activeKvBlocks;
-  const pre = s.prefillSeqs[i] + prefillSeqs;
-  requireFinite(ctx, "queuedPrefillTokens", q);
-  requireFinite(ctx, "activeSeqs", n);
-  requireFinite(ctx, "activeKvBlocks", kv);
-  requireFinite(ctx, "prefillSeqs", pre);
+  const known = isIntegerIn(i, 0, s.counters[Ctr.ENDPOINT_COUNT]);
+  const q = known ? s.queuedPrefill[i] + queuedPrefillTokens : NaN;
+  const n = known ? s.activeSeqs[i] + activeSeqs : NaN;
+  const kv = known ? s.activeKv[i] + activeKvBlocks : NaN;
+  const pre = known ? s.prefillSeqs[i] + prefillSeqs : NaN;
+  if (
+    !known || !isFiniteAtLeast(q) || !isFiniteAtLeast(n) || !isFiniteAtLeast(kv) ||
+    !isFiniteAtLeast(pre)
+  ) {
+    const ctx = `Cannot account load on endpoint ${i}`;
+    requireEndpoint(s, ctx, i);
+    requireFinite(ctx, "queuedPrefillTokens", q);
+    requireFinite(ctx, "activeSeqs", n);
+    requireFinite(ctx, "activeKvBlocks", kv);
+    requireFinite(ctx, "prefillSeqs", pre);
+  }
   s.queuedPrefill[i] = q;
   s.activeSeqs[i] = n;
   s.activeKv[i] = kv;

@@ -6,7 +6,7 @@ import { Ctr } from "./abi.ts";
 import { requireEndpoint } from "./endpoints.ts";
 import { PolicyInputError } from "./errors.ts";
 import type { CoreState } from "./state.ts";
-import { requireFinite, requireInteger } from "./validate.ts";
+import { isFiniteAtLeast, isIntegerIn, requireFinite, requireInteger } from "./validate.ts";
 
 export class SequenceSlots {
   readonly #free: number[] = [];
@@ -39,16 +39,18 @@ export class SequenceSlots {
 
   /** Refreshes a sequence's KV footprint and expected remaining tokens. */
   update(slot: number, kvBlocks: number, remainingTokens: number): void {
-    const ctx = `Cannot update sequence ${slot}`;
-    this.#requireOpen(ctx, slot);
-    requireFinite(ctx, "kvBlocks", kvBlocks);
-    requireFinite(ctx, "remainingTokens", remainingTokens);
+    if (!this.#isOpen(slot) || !isFiniteAtLeast(kvBlocks) || !isFiniteAtLeast(remainingTokens)) {
+      const ctx = `Cannot update sequence ${slot}`;
+      this.#requireOpen(ctx, slot);
+      requireFinite(ctx, "kvBlocks", kvBlocks);
+      requireFinite(ctx, "remainingTokens", remainingTokens);
+    }
     this.state.seqKv[slot] = kvBlocks;
     this.state.seqRemaining[slot] = remainingTokens;
   }
 
   close(slot: number): void {
-    this.#requireOpen(`Cannot close sequence ${slot}`, slot);
+    if (!this.#isOpen(slot)) this.#requireOpen(`Cannot close sequence ${slot}`, slot);
     const s = this.state;
     s.seqEndpoint[slot] = -1;
     s.seqKv[slot] = 0;
@@ -59,6 +61,11 @@ export class SequenceSlots {
   endpointOf(slot: number): number {
     this.#requireOpen(`Cannot read sequence ${slot}`, slot);
     return this.state.seqEndpoint[slot];
+  }
+
+  #isOpen(slot: number): boolean {
+    return isIntegerIn(slot, 0, this.state.counters[Ctr.SEQ_HIGH_WATER]) &&
+      this.state.seqEndpoint[slot] >= 0;
   }
 
   #requireOpen(ctx: string, slot: number): void {

@@ -1,5 +1,25 @@
-/** Input checks shared by the host-side state writers. All throw `PolicyInputError`. */
+/**
+ * Input checks shared by the host-side state writers. The `require*` checks throw
+ * `PolicyInputError`; the `is*` predicates are the same tests without a message, for the
+ * writers a host calls per request, which check first and build their error context (a string
+ * naming the endpoint or slot, ~50 ns to build) only when something is wrong.
+ */
 import { describeValue, PolicyInputError } from "./errors.ts";
+
+/** True when `requireFinite(_, _, value, min)` passes. */
+export function isFiniteAtLeast(value: number, min = 0): boolean {
+  return typeof value === "number" && Number.isFinite(value) && value >= min;
+}
+
+/** True when `requireInteger(_, _, value, min, maxExclusive)` passes. */
+export function isIntegerIn(value: number, min: number, maxExclusive: number): boolean {
+  return Number.isInteger(value) && value >= min && value < maxExclusive;
+}
+
+/** True when `requireTime(_, _, value)` passes. */
+export function isTime(value: number): boolean {
+  return typeof value === "number" && Number.isFinite(value);
+}
 
 export function requireFinite(context: string, field: string, value: number, min = 0): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < min) {

@@ -55,8 +55,14 @@ export interface EngineListener {
   schedule(engine: Engine, time: number): void;
 }
 
-/** Longest decode span; bounds the replay done when a span is cut short. */
+/** Longest decode span (default of `maxSpanSteps`). */
 const MAX_SPAN_STEPS = 1024;
+/**
+ * A span records its start time of every MARK_STEPS-th step, so cutting it replays at most
+ * MARK_STEPS steps from the last mark before the cut instead of the whole span, with the very
+ * same float additions (so the same times).
+ */
+const MARK_STEPS = 32;
 
 export class Engine {
   readonly waiting: Job[] = [];
@@ -72,12 +78,22 @@ export class Engine {
   #sumJoinClock = 0;
   #admitted = 0;
   #busyUntil = -Infinity;
-  /** Current span: start, steps, decode KV and held KV at its start; null if not in a span. */
-  #span:
-    | { start: number; steps: number; kv0: number; held: number; batch: number; end: number }
-    | null = null;
-  /** Jobs of the step in progress (mixed step) with the prefill tokens each gets. */
-  #step: { chunks: Job[]; tokens: number[] } | null = null;
+  // The current span (fields, not an object per span): its steps (0: not in a span), its end
+  // (its start is the first mark), and the batch, decode KV and held KV at its start.
+  #spanSteps = 0;
+  #spanEnd = 0;
+  #spanBatch = 0;
+  #spanKv0 = 0;
+  #spanHeld = 0;
+  /** Start time of the span's steps 0, MARK_STEPS, 2 x MARK_STEPS, ... */
+  readonly #marks: Float64Array;
+  /** Running jobs flagged `removeAtBoundary` since the last plan (0: nothing to scan for). */
+  #flagged = 0;
+  /** Whether a mixed step is in progress. */
+  #inStep = false;
+  /** Jobs of the mixed step in progress with the prefill tokens each gets. */
+  #chunks: Job[] = [];
+  #chunkTokens: number[] = [];
   /** Sequences that joined with KV from elsewhere and have not produced a token here yet. */
   #awaitingFirstStep: Job[] = [];
   preemptions = 0;
@@ -91,10 +107,12 @@ export class Engine {
     private readonly listener: EngineListener,
   ) {
     this.prefixCache = new PrefixCache(config.prefixCacheBlocks);
+    const maxSteps = config.maxSpanSteps ?? MAX_SPAN_STEPS;
+    this.#marks = new Float64Array(Math.ceil(maxSteps / MARK_STEPS) + 1);
   }
 
   get idle(): boolean {
-    return this.#span === null && this.#step === null;
+    return this.#spanSteps === 0 && !this.#inStep;
   }
 
   /** KV tokens in use right now (as of the last step boundary). */
@@ -127,6 +145,7 @@ export class Engine {
   /** Asks for `job` (running here) to leave at the next step boundary. */
   requestRemoval(job: Job, now: number): void {
     job.removeAtBoundary = true;
+    this.#flagged++;
     this.#interrupt(now);
   }
 
@@ -155,8 +174,8 @@ export class Engine {
 
   /** The wake-up requested through `listener.schedule` is due. */
   onWake(now: number): void {
-    if (this.#step) this.#finishMixedStep(now);
-    else if (this.#span) this.#finishSpan(now, this.#span.steps);
+    if (this.#inStep) this.#finishMixedStep(now);
+    else if (this.#spanSteps > 0) this.#finishSpan(now, this.#spanSteps);
     this.#plan(now);
   }
 
@@ -167,16 +186,25 @@ export class Engine {
       this.#plan(Math.max(now, this.#busyUntil));
       return;
     }
-    const span = this.#span;
-    if (!span) return; // a mixed step is short; it will be seen when it ends
-    let t = span.start;
-    for (let i = 0; i < span.steps; i++) {
-      t += this.#decodeStepMs(span.batch, span.kv0 + i * span.batch, span.held);
+    const steps = this.#spanSteps;
+    if (steps === 0) return; // a mixed step is short; it will be seen when it ends
+    const batch = this.#spanBatch, kv0 = this.#spanKv0, held = this.#spanHeld;
+    // Replay from the last mark at or before `now` (every step before it ended by then).
+    const marks = this.#marks;
+    let lo = 0, hi = Math.floor((steps - 1) / MARK_STEPS);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (marks[mid] <= now) lo = mid;
+      else hi = mid - 1;
+    }
+    let t = marks[lo];
+    for (let i = lo * MARK_STEPS; i < steps; i++) {
+      t += this.#decodeStepMs(batch, kv0 + i * batch, held);
       if (t > now) {
-        if (i + 1 < span.steps) {
-          this.busyMs -= span.end - t;
-          span.steps = i + 1;
-          span.end = t;
+        if (i + 1 < steps) {
+          this.busyMs -= this.#spanEnd - t;
+          this.#spanSteps = i + 1;
+          this.#spanEnd = t;
           this.#busyUntil = t;
           this.listener.schedule(this, t);
         }
@@ -198,18 +226,15 @@ export class Engine {
   }
 
   #finishSpan(now: number, steps: number): void {
-    this.#span = null;
+    this.#spanSteps = 0;
     this.tokenClock += steps;
     this.#completeFinished(now);
   }
 
   /** Pops every sequence whose last token was produced by the step just ended. */
   #completeFinished(now: number): void {
-    for (
-      let top = this.running.peek();
-      top && top.finishClock <= this.tokenClock;
-      top = this.running.peek()
-    ) {
+    while (this.running.topFinishClock <= this.tokenClock) {
+      const top = this.running.peek()!;
       this.#leaveRunning(top);
       top.generated = top.request.outputTokens;
       this.listener.finished(this, top, now);
@@ -236,19 +261,20 @@ export class Engine {
   }
 
   #finishMixedStep(now: number): void {
-    const step = this.#step!;
-    this.#step = null;
+    const chunks = this.#chunks, tokens = this.#chunkTokens;
+    this.#inStep = false;
     this.tokenClock += 1;
-    step.chunks.forEach((job, i) => {
-      job.prefillRemaining -= step.tokens[i];
-      if (job.prefillRemaining > 0) return;
+    for (let i = 0; i < chunks.length; i++) {
+      const job = chunks[i];
+      job.prefillRemaining -= tokens[i];
+      if (job.prefillRemaining > 0) continue;
       this.prefilling.splice(this.prefilling.indexOf(job), 1);
       this.#heldKv -= job.kvTokens;
       this.#cacheBlocks(job);
       if (job.phase === "prefill") {
         this.#heldKv += job.kvTokens; // held until the decode engine pulls it
         this.listener.prefillDone(this, job, now);
-        return;
+        continue;
       }
       // The prefill's last step produced a token: the first, or the next one after a recompute.
       job.generated += 1;
@@ -259,10 +285,10 @@ export class Engine {
       job.kvTokens = 0;
       if (job.generated >= job.request.outputTokens) {
         this.listener.finished(this, job, now);
-        return;
+        continue;
       }
       this.#joinRunning(job, job.request.promptTokens + job.generated);
-    });
+    }
     this.#completeFinished(now);
   }
 
@@ -306,6 +332,8 @@ export class Engine {
       job.kvTokens = 0;
       this.listener.removed(this, job, now);
     }
+    if (this.#flagged === 0) return;
+    this.#flagged = 0;
     for (const job of [...this.running.items]) {
       if (!job.removeAtBoundary) continue;
       job.removeAtBoundary = false;
@@ -359,7 +387,8 @@ export class Engine {
       job.firstTokenDone = true;
       this.listener.firstToken(this, job, end);
     }
-    this.#awaitingFirstStep = [];
+    // A fresh array only when needed (emptying one in place costs V8 more than allocating).
+    if (this.#awaitingFirstStep.length > 0) this.#awaitingFirstStep = [];
   }
 
   #preemptNewest(): void {
@@ -380,8 +409,9 @@ export class Engine {
   #startMixedStep(now: number): void {
     const batch = this.running.size;
     let budget = this.config.maxBatchedTokens - batch;
-    const chunks: Job[] = [];
-    const tokens: number[] = [];
+    // Fresh arrays per step: a step that a listener callback starts while the last one's chunks
+    // are being walked must not write into them.
+    const chunks: Job[] = [], tokens: number[] = [];
     let prefillTokens = 0, attention = 0;
     for (const job of this.prefilling) {
       if (budget <= 0) break;
@@ -402,7 +432,9 @@ export class Engine {
       decodeKvTokens: decodeKv,
       slabKvTokens: Math.min(slab, decodeKv),
     });
-    this.#step = { chunks, tokens };
+    this.#chunks = chunks;
+    this.#chunkTokens = tokens;
+    this.#inStep = true;
     this.#busyUntil = now + ms;
     this.busyMs += ms;
     this.#firstStepEndsAt(now + ms);
@@ -413,16 +445,22 @@ export class Engine {
     const batch = this.running.size;
     const kv0 = this.#decodeKv();
     const held = this.#heldKv;
-    const untilFinish = this.running.peek()!.finishClock - this.tokenClock;
+    const untilFinish = this.running.topFinishClock - this.tokenClock;
     const room = Math.floor((this.kvCapacityTokens - this.kvTokens) / batch);
     const maxSteps = this.config.maxSpanSteps ?? MAX_SPAN_STEPS;
     const steps = Math.max(1, Math.min(untilFinish, room, maxSteps));
+    const marks = this.#marks;
     let t = now;
     for (let i = 0; i < steps; i++) {
+      if (i % MARK_STEPS === 0) marks[i / MARK_STEPS] = t;
       t += this.#decodeStepMs(batch, kv0 + i * batch, held);
       if (i === 0) this.#firstStepEndsAt(t);
     }
-    this.#span = { start: now, steps, kv0, held, batch, end: t };
+    this.#spanSteps = steps;
+    this.#spanEnd = t;
+    this.#spanBatch = batch;
+    this.#spanKv0 = kv0;
+    this.#spanHeld = held;
     this.#busyUntil = t;
     this.busyMs += t - now;
     this.listener.schedule(this, t);

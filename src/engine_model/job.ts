@@ -25,11 +25,14 @@ export interface Job extends HeapItem {
   joinClock: number;
   /** Set by the engine to remove the job at the next step boundary (migration). */
   removeAtBoundary: boolean;
+  /** Whatever the host attached (the simulator's request record); engines never read it. */
+  readonly owner: unknown;
 }
 
-export function newJob(request: SimRequest, phase: JobPhase): Job {
+export function newJob(request: SimRequest, phase: JobPhase, owner: unknown = null): Job {
   return {
     request,
+    owner,
     phase,
     prefillRemaining: phase === "decode" ? 0 : request.promptTokens,
     cachedTokens: 0,

@@ -41,7 +41,7 @@ const fixed = (x: number | null, digits = 1) =>
     maximumFractionDigits: digits,
   });
 
-const STYLE = `
+export const STYLE = `
 :root { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; }
 body { margin: 0 auto; padding: 16px 24px 48px; max-width: 1320px; }
 h1 { font-size: 22px; margin: 8px 0 4px; }
@@ -71,13 +71,26 @@ pre { background: #f6f8fa; padding: 8px 12px; overflow: auto; max-height: 480px;
 footer { margin-top: 40px; color: #777; font-size: 12px; }
 `;
 
-function figure(id: string, title: string, caption: string): string {
+/** A page's opening up to </head>: charset, viewport, the CSP, its title and the styles. */
+export function pageHead(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<title>${esc(title)}</title>
+<style>${STYLE}</style>
+</head>`;
+}
+
+export function figure(id: string, title: string, caption: string): string {
   return `<figure data-chart="${id}"><h3>${esc(title)}</h3><figcaption>${
     esc(caption)
   }</figcaption><div class="plot"></div></figure>`;
 }
 
-function table(
+export function table(
   head: readonly string[],
   rows: readonly TableCell[][],
   left: ReadonlySet<number> = new Set(),
@@ -216,15 +229,7 @@ export function renderReport(page: ReportPage): string {
     ),
   ].join("; ");
   const libs = page.libraries.map((l) => `${l.name} ${l.version}`).join(", ");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<title>${esc(page.title)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead(page.title)}
 <body>
 <header>
 <h1>${esc(page.title)}</h1>

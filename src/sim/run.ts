@@ -65,6 +65,12 @@ export interface ComparisonOptions {
   /** Replaces the config's workload (scenarios that build their own request list). */
   readonly workload?: ResolvedWorkload;
   readonly onProgress?: (label: string, simulatedMs: number, completed: number) => void;
+  /**
+   * Runs the policies on up to this many worker threads at once (src/sim/parallel.ts; default
+   * 1, in this thread). Results are the same either way. Ignored with `placements` or
+   * `workload`, which cannot cross to a worker.
+   */
+  readonly jobs?: number;
 }
 
 /** The layout's disaggregation mode. */
@@ -108,7 +114,7 @@ export function policyFor(policy: PolicyName, config: SimConfig, fleet: Fleet): 
  * With `config.topology`, places each GPU by the topology document (host, NUMA node, NVLink
  * domain, slab distance) and takes the link costs from it; otherwise all pairs are equal.
  */
-async function placeByTopology(
+export async function placeByTopology(
   config: SimConfig,
 ): Promise<{ config: SimConfig; placements?: (gpu: number) => GpuPlacement }> {
   if (config.topology === undefined) return { config };
@@ -144,39 +150,66 @@ export async function runComparison(
     Deno.mkdirSync(root, { recursive: true });
     writeJson(`${root}/config.json`, config);
   }
-  const runs: PolicyRun[] = [];
   const choices = options.policies ?? choicesForMode(options.mode ?? "both");
-  for (const { label, policy: name } of choices) {
-    const policy = policyFor(name, config, fleet);
-    const dir = root ? `${root}/${label}` : null;
-    let requestsCsv: LineWriter | undefined, timelineCsv: LineWriter | undefined;
-    if (dir) {
-      Deno.mkdirSync(dir, { recursive: true });
-      writeJson(`${dir}/config.json`, { simulation: config, policy });
-      requestsCsv = new LineWriter(`${dir}/requests.csv`);
-      requestsCsv.write(REQUEST_CSV_HEADER);
-      timelineCsv = new LineWriter(`${dir}/timeline.csv`);
-      timelineCsv.write(TIMELINE_CSV_HEADER);
-    }
-    const started = performance.now();
-    try {
-      const summary = await new Simulation({
-        label,
-        config,
-        fleet,
-        policy,
-        source: workload.open(),
-        workloadName: workload.name,
-        requestsCsv,
-        timelineCsv,
-        onProgress: (ms, done) => options.onProgress?.(label, ms, done),
-      }).execute();
-      if (dir) writeJson(`${dir}/summary.json`, summary);
-      runs.push({ label, policy: name, summary, dir, wallMs: performance.now() - started });
-    } finally {
-      requestsCsv?.close();
-      timelineCsv?.close();
-    }
+  const jobs = Math.min(options.jobs ?? 1, choices.length);
+  if (jobs > 1 && !options.placements && !options.workload) {
+    // Each worker places, builds and replays on its own: the same inputs, so the same results.
+    const { runSpecs } = await import("./parallel.ts");
+    const specs = choices.map((choice) => ({
+      config: given,
+      choice,
+      dir: root ? `${root}/${choice.label}` : null,
+    }));
+    return await runSpecs(specs, {
+      jobs,
+      onProgress: (i: number, ms: number, done: number) =>
+        options.onProgress?.(choices[i].label, ms, done),
+    });
+  }
+  const runs: PolicyRun[] = [];
+  for (const choice of choices) {
+    const dir = root ? `${root}/${choice.label}` : null;
+    runs.push(await runPolicy(config, fleet, workload, choice, dir, options.onProgress));
   }
   return runs;
+}
+
+/** One policy on a placed fleet and workload, into `dir` (null: nothing written). */
+export async function runPolicy(
+  config: SimConfig,
+  fleet: Fleet,
+  workload: ResolvedWorkload,
+  { label, policy: name }: PolicyChoice,
+  dir: string | null,
+  onProgress?: (label: string, simulatedMs: number, completed: number) => void,
+): Promise<PolicyRun> {
+  const policy = policyFor(name, config, fleet);
+  let requestsCsv: LineWriter | undefined, timelineCsv: LineWriter | undefined;
+  if (dir) {
+    Deno.mkdirSync(dir, { recursive: true });
+    writeJson(`${dir}/config.json`, { simulation: config, policy });
+    requestsCsv = new LineWriter(`${dir}/requests.csv`);
+    requestsCsv.write(REQUEST_CSV_HEADER);
+    timelineCsv = new LineWriter(`${dir}/timeline.csv`);
+    timelineCsv.write(TIMELINE_CSV_HEADER);
+  }
+  const started = performance.now();
+  try {
+    const summary = await new Simulation({
+      label,
+      config,
+      fleet,
+      policy,
+      source: workload.open(),
+      workloadName: workload.name,
+      requestsCsv,
+      timelineCsv,
+      onProgress: (ms, done) => onProgress?.(label, ms, done),
+    }).execute();
+    if (dir) writeJson(`${dir}/summary.json`, summary);
+    return { label, policy: name, summary, dir, wallMs: performance.now() - started };
+  } finally {
+    requestsCsv?.close();
+    timelineCsv?.close();
+  }
 }

@@ -11,7 +11,7 @@ import type { PolicyConfigInput } from "../core/config.ts";
 import { csvField, type LineWriter } from "../io/line_writer.ts";
 import type { SimConfig } from "./config.ts";
 import { Engine, type EngineListener } from "../engine_model/engine.ts";
-import { EventQueue, type SimEvent } from "./event_queue.ts";
+import { EventQueue } from "./event_queue.ts";
 import { type Job, newJob } from "../engine_model/job.ts";
 import { type Fleet, type FleetMember, transferMs } from "./fleet.ts";
 import { round3 } from "../metrics/latency_stats.ts";
@@ -26,18 +26,17 @@ import type { RequestSource, SimRequest } from "../workload/request.ts";
 import { Rng } from "../workload/rng.ts";
 import { policyInfo } from "../core/policies.ts";
 
+/**
+ * Engine wake-ups, the next arrival and the router queue's next deadline are the queue's keyed
+ * entries (keys: the engine's index; the engine count; the engine count + 1); these are the
+ * rest.
+ */
 type Event =
-  | (SimEvent & { kind: "arrival"; request: SimRequest })
-  | (SimEvent & { kind: "wake"; engine: number; version: number })
   /** A job reaches an engine; `releaseFrom` >= 0 frees its KV on the prefill engine first. */
-  | (SimEvent & { kind: "deliver"; engine: number; job: Job; releaseFrom: number })
-  | (SimEvent & { kind: "migrate" })
-  | (SimEvent & { kind: "sample" })
-  | (SimEvent & { kind: "scrape" })
-  | (SimEvent & { kind: "timeout" });
-
-/** An event before the queue stamps its sequence number (Omit distributed over the union). */
-type NewEvent = Event extends infer E ? E extends Event ? Omit<E, "seq"> : never : never;
+  | { kind: "deliver"; time: number; engine: number; job: Job; releaseFrom: number }
+  | { kind: "migrate"; time: number }
+  | { kind: "sample"; time: number }
+  | { kind: "scrape"; time: number };
 
 /** A request in flight: the router's view, its job, and its timestamps. */
 interface InFlight {
@@ -51,6 +50,9 @@ interface InFlight {
   migrations: number;
   preemptions: number;
 }
+
+/** The simulation's jobs carry their request's record as owner (no lookup per callback). */
+const flightOf = (job: Job): InFlight => job.owner as InFlight;
 
 export interface SimulationRun {
   readonly label: string;
@@ -67,16 +69,25 @@ export interface SimulationRun {
 }
 
 export class Simulation implements EngineListener {
-  readonly #queue = new EventQueue<Event>();
+  readonly #queue: EventQueue<Event>;
   readonly #engines: Engine[];
-  readonly #versions: number[];
   readonly #router: SimRouter;
-  readonly #inFlight = new Map<number, InFlight>();
-  readonly #byJob = new Map<Job, InFlight>();
+  #inFlight = 0;
+  /** Decoding requests by their migration slot (see SimRouter.slots). */
+  readonly #bySlot: (InFlight | undefined)[] = [];
   readonly #routerQueue: InFlight[] = [];
   readonly metrics: RunMetrics;
   #sourceDone = false;
   #buffer: SimRequest[] = [];
+  /** The arrival scheduled under `#arrivalKey`. */
+  #nextArrival: SimRequest | null = null;
+  readonly #arrivalKey: number;
+  /**
+   * The router queue's head deadline: one pending entry, moved as the head changes. (One
+   * timeout event pushed per drain used to pile up duplicates in sustained overload, each a
+   * further failed route: 10x the run time.)
+   */
+  readonly #deadlineKey: number;
   #bufferAt = 0;
   #now = 0;
   #interval = { completed: 0, migrations: 0, sheds: 0 };
@@ -87,7 +98,9 @@ export class Simulation implements EngineListener {
     const rng = new Rng(config.seed);
     this.#router = new SimRouter(config, fleet, policy, rng.fork(7));
     this.#engines = fleet.members.map((m) => new Engine(m.index, fleet.time, fleet.engine, this));
-    this.#versions = fleet.members.map(() => 0);
+    this.#arrivalKey = this.#engines.length;
+    this.#deadlineKey = this.#engines.length + 1;
+    this.#queue = new EventQueue<Event>(this.#engines.length + 2);
     const core = this.#router.core.config;
     this.metrics = new RunMetrics({
       label: run.label,
@@ -105,7 +118,8 @@ export class Simulation implements EngineListener {
   }
 
   async execute(): Promise<RunSummary> {
-    await this.#scheduleNextArrival();
+    await this.#refill();
+    this.#scheduleNextArrival();
     this.#push({ kind: "sample", time: 0 });
     if (this.#router.core.migrates) {
       this.#push({ kind: "migrate", time: this.run.config.router.migrationIntervalMs });
@@ -114,48 +128,18 @@ export class Simulation implements EngineListener {
       this.#push({ kind: "scrape", time: 0 });
     }
     let steps = 0;
-    for (let ev = this.#queue.pop(); ev; ev = this.#queue.pop()) {
-      this.#now = ev.time;
-      switch (ev.kind) {
-        case "arrival":
-          this.#arrive(ev.request);
-          await this.#scheduleNextArrival();
-          break;
-        case "wake":
-          if (ev.version === this.#versions[ev.engine]) this.#engines[ev.engine].onWake(ev.time);
-          break;
-        case "deliver":
-          if (ev.releaseFrom >= 0) {
-            this.#engines[ev.releaseFrom].releaseKv(ev.job, ev.time);
-            ev.job.phase = "decode"; // prefilled elsewhere: only decoding is left
-          }
-          this.#engines[ev.engine].enqueue(ev.job, ev.time);
-          break;
-        case "migrate":
-          this.#planMigrations();
-          if (this.#busy()) {
-            this.#push({
-              kind: "migrate",
-              time: ev.time + this.run.config.router.migrationIntervalMs,
-            });
-          }
-          break;
-        case "sample":
-          this.#sample();
-          if (this.#busy()) {
-            this.#push({ kind: "sample", time: ev.time + this.run.config.timeline.intervalMs });
-          }
-          break;
-        case "timeout":
-          this.#drainRouterQueue();
-          break;
-        case "scrape":
-          this.#scrape();
-          if (this.#busy()) {
-            this.#push({ kind: "scrape", time: ev.time + this.run.config.router.scrapeIntervalMs });
-          }
-          break;
-      }
+    for (let ev = this.#queue.pop(); ev !== undefined; ev = this.#queue.pop()) {
+      this.#now = this.#queue.time;
+      if (ev === this.#arrivalKey) {
+        this.#arrive(this.#nextArrival!);
+        // Awaits only when the source's batch is used up, not per request.
+        if (this.#bufferAt >= this.#buffer.length) await this.#refill();
+        this.#scheduleNextArrival();
+      } else if (ev === this.#deadlineKey) {
+        this.#drainRouterQueue();
+      } else if (typeof ev === "number") {
+        this.#engines[ev].onWake(this.#now);
+      } else this.#handle(ev);
       if (++steps % 65536 === 0) this.run.onProgress?.(this.#now, this.#completedTotal);
     }
     this.#sample();
@@ -167,23 +151,61 @@ export class Simulation implements EngineListener {
     return this.metrics.summary();
   }
 
+  #handle(ev: Event): void {
+    switch (ev.kind) {
+      case "deliver":
+        if (ev.releaseFrom >= 0) {
+          this.#engines[ev.releaseFrom].releaseKv(ev.job, ev.time);
+          ev.job.phase = "decode"; // prefilled elsewhere: only decoding is left
+        }
+        this.#engines[ev.engine].enqueue(ev.job, ev.time);
+        break;
+      case "migrate":
+        this.#planMigrations();
+        if (this.#busy()) {
+          this.#push({
+            kind: "migrate",
+            time: ev.time + this.run.config.router.migrationIntervalMs,
+          });
+        }
+        break;
+      case "sample":
+        this.#sample();
+        if (this.#busy()) {
+          this.#push({ kind: "sample", time: ev.time + this.run.config.timeline.intervalMs });
+        }
+        break;
+      case "scrape":
+        this.#scrape();
+        if (this.#busy()) {
+          this.#push({ kind: "scrape", time: ev.time + this.run.config.router.scrapeIntervalMs });
+        }
+        break;
+    }
+  }
+
   #busy(): boolean {
-    return !this.#sourceDone || this.#buffer.length > this.#bufferAt || this.#inFlight.size > 0;
+    return !this.#sourceDone || this.#buffer.length > this.#bufferAt || this.#inFlight > 0;
   }
 
-  #push(e: NewEvent): void {
-    this.#queue.push({ ...e, seq: this.#queue.nextSeq() } as Event);
+  #push(e: Event): void {
+    this.#queue.push(e.time, e);
   }
 
-  async #scheduleNextArrival(): Promise<void> {
+  /** Fetches the source's next batch once the current one is used up. */
+  async #refill(): Promise<void> {
     if (this.#bufferAt >= this.#buffer.length && !this.#sourceDone) {
       this.#buffer = await this.run.source.next();
       this.#bufferAt = 0;
       if (this.#buffer.length === 0) this.#sourceDone = true;
     }
+  }
+
+  #scheduleNextArrival(): void {
     if (this.#bufferAt < this.#buffer.length) {
       const request = this.#buffer[this.#bufferAt++];
-      this.#push({ kind: "arrival", time: Math.max(request.arrivalMs, this.#now), request });
+      this.#nextArrival = request;
+      this.#queue.set(this.#arrivalKey, Math.max(request.arrivalMs, this.#now));
     }
   }
 
@@ -199,7 +221,7 @@ export class Simulation implements EngineListener {
       migrations: 0,
       preemptions: 0,
     };
-    this.#inFlight.set(request.id, f);
+    this.#inFlight++;
     // Requests already waiting at the router go first.
     if (this.#routerQueue.length > 0 || !this.#dispatch(f)) this.#enqueueAtRouter(f);
   }
@@ -212,9 +234,8 @@ export class Simulation implements EngineListener {
     const { prefill, decode, disaggregated } = routed.decision;
     const members = this.run.fleet.members;
     f.prefillMember = members[prefill];
-    const job = newJob(f.request, disaggregated ? "prefill" : "full");
+    const job = newJob(f.request, disaggregated ? "prefill" : "full", f);
     f.job = job;
-    this.#byJob.set(job, f);
     this.metrics.gpus[prefill].prefills++;
     if (!disaggregated) this.metrics.gpus[decode].decodes++;
     this.#push({
@@ -230,7 +251,7 @@ export class Simulation implements EngineListener {
   #enqueueAtRouter(f: InFlight): void {
     this.#routerQueue.push(f);
     if (this.#routerQueue.length === 1) {
-      this.#push({ kind: "timeout", time: f.queuedAt + this.run.config.router.queueTimeoutMs });
+      this.#queue.set(this.#deadlineKey, f.queuedAt + this.run.config.router.queueTimeoutMs);
     }
   }
 
@@ -250,24 +271,23 @@ export class Simulation implements EngineListener {
       this.#routerQueue.shift();
     }
     if (this.#routerQueue.length > 0) {
-      this.#push({ kind: "timeout", time: this.#routerQueue[0].queuedAt + timeout });
+      this.#queue.set(this.#deadlineKey, this.#routerQueue[0].queuedAt + timeout);
     }
   }
 
   // ---- EngineListener ----
 
   schedule(engine: Engine, time: number): void {
-    const version = ++this.#versions[engine.id];
-    this.#push({ kind: "wake", time, engine: engine.id, version });
+    this.#queue.set(engine.id, time);
   }
 
   prefillStarted(_engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     if (Number.isNaN(f.prefillStartMs)) f.prefillStartMs = now;
   }
 
   prefillDone(engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     this.#router.prefillDone(f.routed!);
     // Disaggregated: ship the KV to the decode engine; the prefill engine holds it until then.
     const to = this.run.fleet.members[f.routed!.decodeEndpoint];
@@ -278,14 +298,15 @@ export class Simulation implements EngineListener {
   }
 
   firstToken(_engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     f.firstTokenMs = now;
     const remaining = Math.max(1, this.#router.outputEstimate(job.request) - 1);
     this.#router.firstToken(f.routed!, job.request.id, now, remaining);
+    if (f.routed!.slot >= 0) this.#bySlot[f.routed!.slot] = f;
   }
 
   finished(_engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     this.#now = Math.max(this.#now, now);
     this.#finish(f, "ok", now);
     this.#interval.completed++;
@@ -293,7 +314,7 @@ export class Simulation implements EngineListener {
   }
 
   removed(engine: Engine, job: Job, now: number): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     const to = this.run.fleet.members[f.routed!.decodeEndpoint];
     const from = this.run.fleet.members[engine.id];
     job.phase = "decode";
@@ -308,11 +329,11 @@ export class Simulation implements EngineListener {
   }
 
   preempted(_engine: Engine, job: Job): void {
-    this.#byJob.get(job)!.preemptions++;
+    flightOf(job).preemptions++;
   }
 
   rejected(_engine: Engine, job: Job, now: number, _reason: string): void {
-    const f = this.#byJob.get(job)!;
+    const f = flightOf(job);
     this.#finish(f, "rejected", now);
   }
 
@@ -329,6 +350,7 @@ export class Simulation implements EngineListener {
     const ttft = ok ? f.firstTokenMs - req.arrivalMs : 0;
     const tpot = ok && req.outputTokens > 1 ? (at - f.firstTokenMs) / (req.outputTokens - 1) : 0;
     if (routed) {
+      if (routed.slot >= 0) this.#bySlot[routed.slot] = undefined;
       if (ok) this.#router.finished(routed, req.outputTokens, tpot, at);
       else this.#router.abandoned(routed);
     }
@@ -354,16 +376,14 @@ export class Simulation implements EngineListener {
     };
     this.metrics.record(outcome);
     this.run.requestsCsv?.write(requestCsvRow(outcome));
-    this.#inFlight.delete(req.id);
-    if (f.job) this.#byJob.delete(f.job);
+    this.#inFlight--;
     this.#completedTotal++;
   }
 
   #planMigrations(): void {
     const router = this.#router;
     // Refresh what the planner believes each decoding request still has to generate.
-    for (const id of router.slots.values()) {
-      const f = this.#inFlight.get(id);
+    for (const f of this.#bySlot) {
       if (!f?.job || !f.routed) continue;
       const engine = this.#engines[f.routed.decodeEndpoint];
       const seen = f.job.generated +
@@ -371,17 +391,21 @@ export class Simulation implements EngineListener {
       router.updateRemaining(f.routed, Math.max(1, router.outputEstimate(f.request) - seen));
     }
     for (const move of router.planMigrations(this.#now)) {
-      const id = router.slots.get(move.sequence)!;
-      const f = this.#inFlight.get(id)!;
+      const f = this.#bySlot[move.sequence]!;
+      const id = f.request.id;
       const engine = this.#engines[move.from];
       const job = f.job!;
-      if (job.heapIndex < 0 || job.removeAtBoundary || !engine.running.items.includes(job)) {
+      if (
+        job.heapIndex < 0 || job.removeAtBoundary || engine.running.items[job.heapIndex] !== job
+      ) {
+        this.#bySlot[move.sequence] = undefined;
         router.undoMove(
           f.routed!,
           move,
           Math.max(1, router.outputEstimate(f.request) - job.generated),
           id,
         );
+        this.#bySlot[f.routed!.slot] = f;
         continue;
       }
       f.routed!.decodeEndpoint = move.to;

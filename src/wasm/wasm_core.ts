@@ -61,7 +61,9 @@ export function instantiateCore(
     }
     regions[spec.name] = regionView(spec.type, buffer, exports.regionOffset(id), length);
   });
-  return { exports, state: regions as unknown as CoreState };
+  // Copied by spread into a fresh object: one built by 46 keyed stores is left in V8's slow
+  // dictionary mode, which made every host-side state access a hash lookup.
+  return { exports, state: { ...regions } as unknown as CoreState };
 }
 
 export function createWasmCore(

@@ -6,6 +6,7 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { readJson } from "../../io/json_file.ts";
 import { resolveSimConfig, type SimConfig, SimConfigError } from "../../sim/config.ts";
+import { defaultJobs } from "../../sim/parallel.ts";
 import { choicesForMode, choicesForPolicies, runComparison } from "../../sim/run.ts";
 import { TopologyInputError } from "../../topology/mod.ts";
 import { WorkloadError } from "../../workload/resolve.ts";
@@ -19,6 +20,7 @@ import { reportErrors, writeHtmlReport } from "./report.ts";
 import {
   parseDurationMs,
   parseGpuSet,
+  parseJobs,
   parseNonNegativeInt,
   parsePolicyList,
   parsePositiveNumber,
@@ -43,6 +45,12 @@ export function simulateCommand() {
         POLICY_NAMES.join(", ")
       }; see also 'pdroute league'`,
       parsePolicyList,
+    )
+    .option(
+      "--jobs <n>",
+      `policies simulated in parallel on worker threads (default: the cores, here ${defaultJobs()}); ` +
+        "results are identical whatever the number",
+      parseJobs,
     )
     .option("--config <file>", "JSON simulation config (any part of the defaults; see README)")
     .addOption(
@@ -113,6 +121,7 @@ export function simulateCommand() {
           policies: opts.policies ? choicesForPolicies(opts.policies) : choicesForMode(opts.mode),
           outDir: opts.artifacts ? opts.out : null,
           runId,
+          jobs: opts.jobs ?? defaultJobs(),
           onProgress: (label, ms, done) => progress.update(label, ms, done),
         });
       } catch (e) {
