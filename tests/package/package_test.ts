@@ -117,6 +117,20 @@ Deno.test("node example.mjs, from the tarball installed offline, prints one deci
   equal(out[2].uncachedTokens, 2048 - 3 * 512);
 });
 
+Deno.test("the README's ten-line example runs in Node from the installed package", async () => {
+  const { dir } = await installed();
+  const readme = await Deno.readTextFile(join(PACKAGE_DIR, "README.md"));
+  const code = readme.match(/## Ten lines\n\n```js\n([\s\S]*?)```/)?.[1];
+  ok(code, "README.md has the example");
+  equal(code.split("\n").filter((l) => l.trim() !== "").length, 10);
+  await Deno.writeTextFile(join(dir, "ten.mjs"), code);
+  const [line, ...rest] = lines((await runOk("node", ["ten.mjs"], dir)).stdout);
+  deepEqual(rest, []);
+  const [prefill, decode, disaggregated, ttft] = line.split(" ");
+  ok([0, 1, 2].includes(Number(prefill)) && [1, 2].includes(Number(decode)), line);
+  ok(["true", "false"].includes(disaggregated) && Number(ttft) > 0, line);
+});
+
 Deno.test("Deno runs the installed package's example and prints what Node prints", async () => {
   const { dir } = await installed();
   const expected = await nodeExample();
