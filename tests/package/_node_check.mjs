@@ -1,3 +1,4 @@
+// @ts-nocheck: plain Node in the folder the tarball was installed into, which resolves @pdroute/core
 // Run by tests/package/package_test.ts with plain Node in a folder where the packed tarball was
 // installed (never from this repository's sources):
 //

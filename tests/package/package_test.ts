@@ -11,6 +11,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { ABI_VERSION } from "../../src/core/abi.ts";
+import type { RouteDecision } from "../../src/core/request.ts";
 import { findChromium, withChromium } from "../report/_browser.ts";
 import {
   cleanUp,
@@ -39,16 +40,13 @@ globalThis.addEventListener("unload", () => {
   installing?.then(cleanUp).catch(() => {});
 });
 
-interface ExampleLine {
-  readonly request: number;
-  readonly status: string;
-  readonly prefill: number;
-  readonly decode: number;
-  readonly disaggregated: boolean;
-  readonly ttftMs: number;
-  readonly tpotMs: number;
-  readonly uncachedTokens: number;
-}
+/** What example.mjs prints for each request. */
+type ExampleLine =
+  & { readonly request: number }
+  & Pick<
+    RouteDecision,
+    "status" | "prefill" | "decode" | "disaggregated" | "ttftMs" | "tpotMs" | "uncachedTokens"
+  >;
 
 function lines(text: string): string[] {
   return text.trim().split("\n").filter((l) => l.trim() !== "");
