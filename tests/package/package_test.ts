@@ -91,6 +91,10 @@ Deno.test("npm pack: the ESM bundle, its types and the wasm; no dependency, no i
     equal(manifest[field], undefined, `${field}: the bundle carries what it needs`);
   }
   deepEqual(Object.keys(manifest.scripts ?? {}), ["prepack"], "nothing runs at install");
+  ok(
+    manifest.scripts.prepack.includes(`deno@${Deno.version.deno} task build:package`),
+    "prepack builds with the Deno the project pins",
+  );
   deepEqual(manifest.exports["."], { types: "./dist/index.d.ts", default: "./dist/index.js" });
   const changelog = await Deno.readTextFile(join(PACKAGE_DIR, "CHANGELOG.md"));
   ok(changelog.includes(`## ${manifest.version}`), "CHANGELOG has this version");
