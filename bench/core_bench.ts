@@ -5,13 +5,17 @@
  * an embedder that writes the request in place would pay; `sampled k=…` is the raw ABI with
  * candidate sampling (only where a pool holds more than k endpoints, else it is exhaustive);
  * `cold prompt` is the raw ABI for the same request without its cached prefix blocks.
- * Reported as time per decision. `deno task bench:record` writes the JSON to artifacts/bench/.
+ * Group "typed API vs raw ABI N=64": the embedding API (`createCore`, as the npm package, the
+ * simulator and the router build their cores) against the bare exported call; bench/api_cost.ts
+ * measures the same calls paired, round by round. Reported as time per decision.
+ * `deno task bench:record` writes the JSON to artifacts/bench/.
  */
 import { createReferenceCore } from "../src/core/reference/mod.ts";
-import { createWasmCore, instantiateCore } from "../src/wasm/wasm_core.ts";
+import { createCore, createWasmCore, instantiateCore } from "../src/wasm/wasm_core.ts";
 import { resolveCapacity } from "../src/core/capacity.ts";
 import type { PolicyConfigInput } from "../src/core/config.ts";
 import { Req } from "../src/core/abi.ts";
+import { newDecision } from "../src/core/request.ts";
 import { ScoringCore } from "../src/core/scoring_core.ts";
 import { BENCH_REQUEST, loadBenchFleet } from "./_fleet.ts";
 
@@ -136,6 +140,56 @@ for (const n of [16, 64, 256, 1024]) {
     fn: () => {
       i = (i + 1) & 63;
       queued[i] = i * 10;
+    },
+  });
+}
+
+{
+  // The embedding API (createCore, as the npm package, the simulator and the router use it)
+  // against the bare exported call on the same fleet, at 64 endpoints.
+  const group = "typed API vs raw ABI N=64";
+  const n = 64;
+  const route = rawRoute(n, CONFIG);
+  const raw = instantiateCore(resolveCapacity({}));
+  const request = raw.state.request, blocks = raw.state.requestBlocks;
+  const core = createCore({ policy: CONFIG, endpoints: [] });
+  loadBenchFleet(core, n);
+  loadBenchFleet(
+    new ScoringCore(raw.state, { kind: "wasm", route: () => 0, planMigrations: () => 0 }, CONFIG),
+    n,
+  );
+  const into = newDecision();
+  Deno.bench({
+    name: "raw ABI route (request written once)",
+    group,
+    baseline: true,
+    fn: () => {
+      route(0, nextDraw());
+    },
+  });
+  Deno.bench({
+    name: "raw ABI route, request written per call",
+    group,
+    fn: () => {
+      request[Req.PROMPT_TOKENS] = BENCH_REQUEST.promptTokens;
+      request[Req.OUTPUT_TOKENS] = BENCH_REQUEST.outputTokens;
+      request[Req.BLOCK_COUNT] = BENCH_REQUEST.prefixBlocks.length;
+      blocks.set(BENCH_REQUEST.prefixBlocks);
+      raw.exports.route(0, nextDraw());
+    },
+  });
+  Deno.bench({
+    name: "typed route(request, now, draw, into)",
+    group,
+    fn: () => {
+      core.route(BENCH_REQUEST, 0, nextDraw(), into);
+    },
+  });
+  Deno.bench({
+    name: "typed route(request, now, draw): a new decision",
+    group,
+    fn: () => {
+      core.route(BENCH_REQUEST, 0, nextDraw());
     },
   });
 }

@@ -24,8 +24,15 @@ Deno.test("deno lint is clean", async () => {
   equal(code, 0, output);
 });
 
-Deno.test("deno check (strict) is clean for src, bench and tests", async () => {
-  const { code, output } = await deno("check", "src", "bench", "tests");
+Deno.test("deno check (strict) is clean for src, bench, tests and the package's sources", async () => {
+  const { code, output } = await deno(
+    "check",
+    "src",
+    "bench",
+    "tests",
+    "packages/core/mod.ts",
+    "packages/core/build.ts",
+  );
   equal(code, 0, output);
 });
 

@@ -83,11 +83,11 @@ const ROLE_CODES: Readonly<Record<EndpointRole, RoleCode>> = {
   both: Role.BOTH,
 };
 
-export function roleCode(role: EndpointRole): RoleCode {
-  const code = ROLE_CODES[role];
+export function roleCode(role: EndpointRole, context = "Invalid endpoint"): RoleCode {
+  const code = Object.hasOwn(ROLE_CODES, role) ? ROLE_CODES[role] : undefined;
   if (code === undefined) {
     throw new PolicyInputError(
-      `Invalid endpoint: 'role' must be one of prefill, decode, both: current value is ${
+      `${context}: 'role' must be one of prefill, decode, both: current value is ${
         JSON.stringify(role)
       }`,
     );
@@ -148,7 +148,7 @@ export function requireEndpoint(s: CoreState, context: string, i: number): numbe
 export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   const ctx = `Cannot set endpoint ${i}`;
   requireEndpoint(s, ctx, i);
-  const role = roleCode(spec.role);
+  const role = roleCode(spec.role, ctx);
   const host = requireInteger(ctx, "hostId", spec.hostId ?? 0, 0, s.limits.hosts);
   const numa = requireInteger(ctx, "numaNode", spec.numaNode ?? 0, 0, s.limits.numaPerHost);
   const domain = requireInteger(ctx, "nvlinkDomain", spec.nvlinkDomain ?? -1, -1, s.limits.domains);

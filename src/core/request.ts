@@ -36,12 +36,37 @@ export interface RouteDecision {
   readonly tpotModelMs: number;
 }
 
+/**
+ * A decision the caller owns and `ScoringCore.route` fills in place (`newDecision()`), so a
+ * decision allocates nothing; it holds the last decision routed into it.
+ */
+export type DecisionSlot = { -readonly [K in keyof RouteDecision]: RouteDecision[K] };
+
+/** An empty decision to route into (every field present, so its shape never changes). */
+export function newDecision(): DecisionSlot {
+  return {
+    status: "ok",
+    prefill: -1,
+    decode: -1,
+    disaggregated: false,
+    ttftMs: 0,
+    tpotMs: 0,
+    uncachedTokens: 0,
+    transferMs: 0,
+    requestKvBlocks: 0,
+    costMs: 0,
+    ttftModelMs: 0,
+    tpotModelMs: 0,
+  };
+}
+
 const CONTEXT = "Cannot route request";
+const NO_BLOCKS: ArrayLike<number> = Object.freeze([]);
 
 export function writeRequest(s: CoreState, req: RouteRequest): void {
   requireFinite(CONTEXT, "promptTokens", req.promptTokens);
   requireFinite(CONTEXT, "outputTokens", req.outputTokens);
-  const blocks = req.prefixBlocks ?? [];
+  const blocks = req.prefixBlocks ?? NO_BLOCKS;
   if (blocks.length > s.limits.requestBlocks) {
     throw new PolicyInputError(
       `${CONTEXT}: 'prefixBlocks' holds at most ${s.limits.requestBlocks} ids (capacity ` +
@@ -79,20 +104,20 @@ export function statusName(code: number): RouteStatus {
   }
 }
 
-export function readDecision(s: CoreState): RouteDecision {
+/** Reads the result region into `out` (a fresh object unless the caller passes its own). */
+export function readDecision(s: CoreState, out: DecisionSlot = newDecision()): RouteDecision {
   const r = s.result;
-  return {
-    status: statusName(r[Res.STATUS]),
-    prefill: r[Res.PREFILL],
-    decode: r[Res.DECODE],
-    disaggregated: r[Res.DISAGGREGATED] !== 0,
-    ttftMs: r[Res.TTFT_MS],
-    tpotMs: r[Res.TPOT_MS],
-    uncachedTokens: r[Res.UNCACHED_TOKENS],
-    transferMs: r[Res.TRANSFER_MS],
-    requestKvBlocks: r[Res.REQUEST_KV_BLOCKS],
-    costMs: r[Res.COST_MS],
-    ttftModelMs: r[Res.TTFT_MODEL_MS],
-    tpotModelMs: r[Res.TPOT_MODEL_MS],
-  };
+  out.status = statusName(r[Res.STATUS]);
+  out.prefill = r[Res.PREFILL];
+  out.decode = r[Res.DECODE];
+  out.disaggregated = r[Res.DISAGGREGATED] !== 0;
+  out.ttftMs = r[Res.TTFT_MS];
+  out.tpotMs = r[Res.TPOT_MS];
+  out.uncachedTokens = r[Res.UNCACHED_TOKENS];
+  out.transferMs = r[Res.TRANSFER_MS];
+  out.requestKvBlocks = r[Res.REQUEST_KV_BLOCKS];
+  out.costMs = r[Res.COST_MS];
+  out.ttftModelMs = r[Res.TTFT_MODEL_MS];
+  out.tpotModelMs = r[Res.TPOT_MODEL_MS];
+  return out;
 }

@@ -26,7 +26,13 @@ import { PolicyInputError } from "./errors.ts";
 import { policyInfo } from "./policies.ts";
 import { peerDecider } from "./policy/stages.ts";
 import { addPrefixBlocks, removeEndpointBlocks, removePrefixBlocks } from "./prefix_index.ts";
-import { readDecision, type RouteDecision, type RouteRequest, writeRequest } from "./request.ts";
+import {
+  type DecisionSlot,
+  readDecision,
+  type RouteDecision,
+  type RouteRequest,
+  writeRequest,
+} from "./request.ts";
 import { SequenceSlots } from "./sequences.ts";
 import type { CoreState } from "./state.ts";
 import { requireTime } from "./validate.ts";
@@ -154,8 +160,12 @@ export class ScoringCore {
     removeEndpointBlocks(this.state, endpoint);
   }
 
-  /** Picks prefill and decode endpoints for `req`. `draw` is a uniform u32 from the host. */
-  route(req: RouteRequest, nowMs: number, draw: number): RouteDecision {
+  /**
+   * Picks prefill and decode endpoints for `req`. `draw` is a uniform u32 from the host.
+   * With `into` (from `newDecision()`), the decision is written into it and it is returned:
+   * nothing is allocated per decision. Without, each call returns a new object.
+   */
+  route(req: RouteRequest, nowMs: number, draw: number, into?: DecisionSlot): RouteDecision {
     requireTime("Cannot route request", "nowMs", nowMs);
     requireDraw("Cannot route request", draw);
     writeRequest(this.state, req);
@@ -163,7 +173,7 @@ export class ScoringCore {
     if (status === Status.BAD_STATE) {
       throw new Error("scoring core rejected its own state (BAD_STATE): this is a bug");
     }
-    return readDecision(this.state);
+    return readDecision(this.state, into);
   }
 
   /**

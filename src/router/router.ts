@@ -28,8 +28,8 @@
  * each time they are retried. Nothing else moves.
  */
 import type { EndpointSpec } from "../core/endpoints.ts";
+import { newDecision } from "../core/request.ts";
 import type { ScoringCore } from "../core/scoring_core.ts";
-import { createReferenceCore } from "../core/reference/mod.ts";
 import { endpointSpecFor, setupEngine } from "../engine_model/setup.ts";
 import { errorResponse } from "../openai/errors.ts";
 import { prefixBlockIds } from "../openai/prefix_blocks.ts";
@@ -42,7 +42,7 @@ import {
 } from "../openai/request.ts";
 import { estimateTokens, promptText } from "../openai/tokens.ts";
 import { applyPlacement, loadPlacement } from "../topology/mod.ts";
-import { createWasmCore } from "../wasm/wasm_core.ts";
+import { createCore } from "../wasm/wasm_core.ts";
 import { Rng } from "../workload/rng.ts";
 import { BodyTooLarge, readBody } from "./body.ts";
 import type { RouterConfig } from "./config.ts";
@@ -130,6 +130,8 @@ export class Router {
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
   #promptSum = 0;
   #promptCount = 0;
+  /** Where the next decision is written: a refusal reuses it, a routed request keeps it. */
+  #spare = newDecision();
   /** Model names the engines serve (empty until one answered /v1/models). */
   #modelIds = new Set<string>();
 
@@ -150,20 +152,22 @@ export class Router {
     const n = this.endpoints.length;
     const setup = routerEngineSetup(c);
     const prefixCacheBlocks = setup.engine.prefixCacheBlocks;
-    const make = c.implementation === "wasm" ? createWasmCore : createReferenceCore;
-    this.core = make(c.policy, {
-      endpoints: n,
-      sequences: Math.min(1 << 20, Math.max(1024, n * c.engine.maxNumSeqs * 4)),
-      prefixEntries: Math.min(1 << 22, n * prefixCacheBlocks + 1024),
-      requestBlocks: MAX_REQUEST_BLOCKS,
-      hosts: 64,
-      numaPerHost: 8,
-      domains: 64,
-      moves: 64,
-      migrationBudget: 4096,
+    this.core = createCore({
+      implementation: c.implementation,
+      policy: c.policy,
+      endpoints: specs,
+      capacity: {
+        endpoints: n,
+        sequences: Math.min(1 << 20, Math.max(1024, n * c.engine.maxNumSeqs * 4)),
+        prefixEntries: Math.min(1 << 22, n * prefixCacheBlocks + 1024),
+        requestBlocks: MAX_REQUEST_BLOCKS,
+        hosts: 64,
+        numaPerHost: 8,
+        domains: 64,
+        moves: 64,
+        migrationBudget: 4096,
+      },
     });
-    this.core.setEndpointCount(n);
-    specs.forEach((spec, i) => this.core.setEndpoint(i, spec));
     this.book = new LoadBook(
       this.core,
       n,
@@ -520,12 +524,14 @@ export class Router {
       },
       this.now(),
       this.#rng.u32(),
+      this.#spare,
     );
     const policy = this.core.config.policy;
     if (decision.status !== "ok") {
       this.metrics.decisions.inc({ policy, path: "no_capacity" });
       return null;
     }
+    this.#spare = newDecision(); // the routed request keeps this decision
     const routed = this.book.dispatch(decision, this.now());
     this.metrics.decisionSeconds.observe((performance.now() - t0) / 1000);
     this.metrics.decisions.inc({

@@ -7,11 +7,10 @@
  * reads an engine's internal queue or KV state directly.
  */
 import type { PolicyConfigInput } from "../core/config.ts";
-import type { RouteDecision } from "../core/request.ts";
+import { newDecision, type RouteDecision } from "../core/request.ts";
 import type { Migration, ScoringCore } from "../core/scoring_core.ts";
 import { ObservedTimes } from "../core/observed_ratios.ts";
-import { createReferenceCore } from "../core/reference/mod.ts";
-import { createWasmCore } from "../wasm/wasm_core.ts";
+import { createCore } from "../wasm/wasm_core.ts";
 import type { SimConfig } from "./config.ts";
 import { endpointSpec, type Fleet } from "./fleet.ts";
 import type { Rng } from "../workload/rng.ts";
@@ -36,6 +35,8 @@ export class SimRouter {
   readonly #observed: ObservedTimes;
   /** Migration slot -> request id. */
   readonly slots = new Map<number, number>();
+  /** Where the next decision is written: a refusal reuses it, a routed request keeps it. */
+  #spare = newDecision();
 
   constructor(
     readonly config: SimConfig,
@@ -55,10 +56,12 @@ export class SimRouter {
       moves: 64,
       migrationBudget: 4096,
     };
-    const make = config.router.implementation === "wasm" ? createWasmCore : createReferenceCore;
-    this.core = make(policy, capacity);
-    this.core.setEndpointCount(n);
-    fleet.members.forEach((m) => this.core.setEndpoint(m.index, endpointSpec(fleet, m)));
+    this.core = createCore({
+      implementation: config.router.implementation,
+      policy,
+      capacity,
+      endpoints: fleet.members.map((m) => endpointSpec(fleet, m)),
+    });
     this.#observed = new ObservedTimes(this.core, n, config.router.ewmaAlpha);
   }
 
@@ -83,8 +86,10 @@ export class SimRouter {
       },
       now,
       this.rng.u32(),
+      this.#spare,
     );
     if (decision.status !== "ok") return null;
+    this.#spare = newDecision();
     this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0, +decision.disaggregated);
     this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks);
     return {

@@ -1,75 +1,33 @@
 /**
- * The WASM scoring core behind the `ScoringCore` interface. This is the only module that
- * touches WASM memory: it instantiates the core, lets it lay out its regions, and builds one
- * typed-array view per region once. Afterwards every state write is an in-place store and a
- * decision is one call across the boundary, with nothing copied or allocated per decision.
+ * The WASM scoring core in this project (Deno): the module compiled from
+ * artifacts/wasm/pdroute_core.wasm at import (`core_module.js`), behind the same constructors
+ * the npm package (packages/core) offers with a module it loads itself.
  */
-import { type CoreCapacity, REGIONS, Status } from "../core/abi.ts";
-import { resolveCapacity } from "../core/capacity.ts";
+import type { CoreCapacity } from "../core/abi.ts";
 import type { PolicyConfigInput } from "../core/config.ts";
-import { type Decider, ScoringCore } from "../core/scoring_core.ts";
-import { type CoreState, regionView } from "../core/state.ts";
+import type { ScoringCore } from "../core/scoring_core.ts";
+import type { CoreState } from "../core/state.ts";
 import coreModule from "./core_module.js";
-import { checkExports, type CoreExports } from "./exports.ts";
-
-class WasmDecider implements Decider {
-  readonly kind = "wasm" as const;
-  constructor(private readonly exports: CoreExports) {}
-
-  route(nowMs: number, draw: number): number {
-    return this.exports.route(nowMs, draw);
-  }
-
-  planMigrations(nowMs: number, draw: number): number {
-    return this.exports.planMigrations(nowMs, draw);
-  }
-}
+import { type CoreOptions, createCoreSync } from "./create_core.ts";
+import type { CoreExports } from "./exports.ts";
+import { createWasmCoreFrom, instantiateModule } from "./instance.ts";
 
 /** Instantiates the core with `limits`, returning its exports and views over its memory. */
 export function instantiateCore(
   limits: CoreCapacity,
   module: WebAssembly.Module = coreModule,
 ): { exports: CoreExports; state: CoreState } {
-  const exports = checkExports(new WebAssembly.Instance(module, {}).exports);
-  const status = exports.init(
-    limits.endpoints,
-    limits.sequences,
-    limits.prefixEntries,
-    limits.requestBlocks,
-    limits.hosts,
-    limits.numaPerHost,
-    limits.domains,
-    limits.moves,
-    limits.migrationBudget,
-  );
-  if (status !== Status.OK) {
-    throw new Error(
-      `pdroute core: init failed with status ${status} for capacity ${JSON.stringify(limits)}`,
-    );
-  }
-  // Memory never grows after init, so these views stay valid for the core's lifetime.
-  const buffer = exports.memory.buffer;
-  const regions: Record<string, unknown> = { limits };
-  REGIONS.forEach((spec, id) => {
-    const expected = spec.length(limits);
-    const length = exports.regionLength(id);
-    if (length !== expected) {
-      throw new Error(
-        `pdroute core: region '${spec.name}' has ${length} elements in the module but ` +
-          `${expected} in the wrapper; the module and wrapper disagree on the ABI`,
-      );
-    }
-    regions[spec.name] = regionView(spec.type, buffer, exports.regionOffset(id), length);
-  });
-  // Copied by spread into a fresh object: one built by 46 keyed stores is left in V8's slow
-  // dictionary mode, which made every host-side state access a hash lookup.
-  return { exports, state: { ...regions } as unknown as CoreState };
+  return instantiateModule(limits, module);
 }
 
 export function createWasmCore(
   config: PolicyConfigInput = {},
   capacity: Partial<CoreCapacity> = {},
 ): ScoringCore {
-  const { exports, state } = instantiateCore(resolveCapacity(capacity));
-  return new ScoringCore(state, new WasmDecider(exports), config);
+  return createWasmCoreFrom(coreModule, config, capacity);
+}
+
+/** The embedding API's constructor (`createCoreSync`) with this project's compiled module. */
+export function createCore(options: CoreOptions): ScoringCore {
+  return createCoreSync({ ...options, module: coreModule });
 }

@@ -74,11 +74,14 @@ export interface PageToView {
   readonly screenshot: string | null;
 }
 
-/** Opens each page in one headless Chromium and reports what it saw on each. */
-export async function viewReports(
-  pages: readonly PageToView[],
+/**
+ * Runs `fn` with one headless Chromium (a fresh profile, removed afterwards), as the report
+ * check and the package's browser check use it.
+ */
+export async function withChromium<T>(
+  fn: (context: BrowserContext) => Promise<T>,
   executablePath = findChromium(),
-): Promise<PageSeen[]> {
+): Promise<T> {
   if (executablePath === null) throw new Error("no chromium found");
   const userDataDir = await Deno.makeTempDir({ prefix: "pdroute-chromium-" });
   // A persistent context so the fresh profile directory is ours to pick and remove.
@@ -92,13 +95,23 @@ export async function viewReports(
     timeout: 30_000,
   });
   try {
-    const out: PageSeen[] = [];
-    for (const { html, screenshot } of pages) out.push(await view(context, html, screenshot));
-    return out;
+    return await fn(context);
   } finally {
     await context.close();
     await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
   }
+}
+
+/** Opens each page in one headless Chromium and reports what it saw on each. */
+export function viewReports(
+  pages: readonly PageToView[],
+  executablePath = findChromium(),
+): Promise<PageSeen[]> {
+  return withChromium(async (context) => {
+    const out: PageSeen[] = [];
+    for (const { html, screenshot } of pages) out.push(await view(context, html, screenshot));
+    return out;
+  }, executablePath);
 }
 
 async function view(
