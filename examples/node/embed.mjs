@@ -46,7 +46,7 @@ const RESULT = [
   "ttftModelMs",
   "tpotModelMs",
 ];
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 
 const wasm = readFileSync(new URL("../../artifacts/wasm/pdroute_core.wasm", import.meta.url));
 const { exports } = await loader.instantiate(wasm, {});
