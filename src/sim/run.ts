@@ -22,7 +22,8 @@ import {
   TIMELINE_CSV_HEADER,
 } from "../metrics/run_metrics.ts";
 import { Simulation } from "./simulation.ts";
-import { type ResolvedWorkload, resolveWorkload } from "../workload/resolve.ts";
+import type { RequestSource } from "../workload/request.ts";
+import { openNonEmpty, type ResolvedWorkload, resolveWorkload } from "../workload/resolve.ts";
 import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 
 export type Mode = "baseline" | "optimized" | "both";
@@ -139,6 +140,8 @@ export async function runComparison(
   const config = placed.config;
   const fleet = buildFleet(config, placed.placements);
   const workload = options.workload ?? resolveWorkload(config.workload, config.seed);
+  // An empty workload fails here, before the run directory exists.
+  let firstSource: RequestSource | null = await openNonEmpty(workload);
   const root = options.outDir === null ? null : `${options.outDir}/${options.runId}`;
   if (root) {
     Deno.mkdirSync(root, { recursive: true });
@@ -165,12 +168,13 @@ export async function runComparison(
         config,
         fleet,
         policy,
-        source: workload.open(),
+        source: firstSource ?? workload.open(),
         workloadName: workload.name,
         requestsCsv,
         timelineCsv,
         onProgress: (ms, done) => options.onProgress?.(label, ms, done),
       }).execute();
+      firstSource = null;
       if (dir) writeJson(`${dir}/summary.json`, summary);
       runs.push({ label, policy: name, summary, dir, wallMs: performance.now() - started });
     } finally {
