@@ -3,14 +3,12 @@
  * trace (19,366 requests) on 16 GPUs in <= 2 s; one million synthetic requests in <= 30 s with
  * bounded memory (see bench/sim_memory.ts for the memory side). Each entry simulates one policy
  * (fn must be declared async: deno bench only awaits async functions, not promise-returning ones)
- * with no artifacts written. The Azure entries need ../shared/data/traces and are skipped
- * without it. Results: bench/RESULTS.md.
+ * with no artifacts written. The Azure entries replay the shipped trace (data/, short name
+ * `azure-conv`). Results: bench/RESULTS.md.
  */
 import { resolveSimConfig } from "../src/sim/config.ts";
 import { type Mode, runComparison } from "../src/sim/run.ts";
 
-const AZURE = "../shared/data/traces/azure2023_conv.csv";
-const haveAzure = await Deno.stat(AZURE).then(() => true, () => false);
 const FLEET = { prefillGpus: 4, decodeGpus: 12 };
 
 async function simulate(config: Record<string, unknown>, mode: Mode): Promise<void> {
@@ -23,14 +21,13 @@ async function simulate(config: Record<string, unknown>, mode: Mode): Promise<vo
 }
 
 const azure = {
-  workload: { kind: "trace", format: "azure", path: AZURE, options: { rateScale: 1 } },
+  workload: { kind: "trace", format: "azure", path: "azure-conv", options: { rateScale: 1 } },
 };
 for (const [mode, policy] of [["baseline", "round robin"], ["optimized", "predictive"]] as const) {
   Deno.bench({
     name: `Azure conv 1 h (19,366 requests), 16 GPUs, ${policy}`,
     group: "azure hour",
     baseline: mode === "baseline",
-    ignore: !haveAzure,
     n: 3,
     warmup: 1,
     fn: async () => await simulate(azure, mode),

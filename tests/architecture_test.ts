@@ -7,6 +7,7 @@
  * - the live pieces stay apart: the router does not import the emulator or the driver; the
  *   emulator (a test double) imports neither the router, the driver nor the simulator; the
  *   driver may start routers but imports neither the simulator nor the emulator.
+ * - the live router and emulator keep files under 300 lines, and the router names no policy
  * - neutral modules shared by them (engine_model, workload, metrics, openai, io) import none of
  *   sim, router, emulator, drive or cli.
  */
@@ -103,6 +104,19 @@ Deno.test("live router, emulator, driver and the neutral modules keep to their i
     for (const spec of imports(await Deno.readTextFile(file))) {
       const target = resolve(file, spec);
       for (const banned of rule[1]) ok(!target.startsWith(banned), `${file} imports ${spec}`);
+    }
+  }
+});
+
+Deno.test("the live router and emulator: one concern per small file; no policy named in the router", async () => {
+  for (const file of files) {
+    if (!file.startsWith("src/router/") && !file.startsWith("src/emulator/")) continue;
+    const text = await Deno.readTextFile(file);
+    const lines = text.split("\n").length;
+    ok(lines <= 300, `${file} has ${lines} lines: split it along its concerns`);
+    // What a policy does (migrates, reads metrics...) comes from src/core/policies.ts.
+    if (file.startsWith("src/router/")) {
+      ok(!/policy\s*[!=]==?\s*["']/.test(code(text)), `${file} compares a policy name`);
     }
   }
 });

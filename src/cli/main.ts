@@ -20,7 +20,7 @@ import { CliError } from "./errors.ts";
 export function buildProgram(): Command {
   const program = new Command("pdroute")
     .description("Prefill/decode router for LLM inference: simulate, serve, emulate, drive.")
-    .showHelpAfterError()
+    .showHelpAfterError("run 'pdroute --help' for usage")
     .exitOverride();
   // Subcommands: one line each, in alphabetical order.
   program.addCommand(compareCommand());
@@ -40,7 +40,10 @@ export function buildProgram(): Command {
   };
   program.configureOutput(output);
   for (const command of program.commands) {
-    command.exitOverride().showHelpAfterError().configureOutput(output);
+    // A bad flag: commander's one-line error, then one line pointing to the help.
+    command.exitOverride()
+      .showHelpAfterError(`run 'pdroute ${command.name()} --help' for usage`)
+      .configureOutput(output);
   }
   return program;
 }

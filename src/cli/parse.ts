@@ -22,6 +22,13 @@ export function parseJobs(value: string): number {
   return n;
 }
 
+/** Counts where zero would leave nothing to do (requests, engines, GPUs, seats). */
+export function parsePositiveInt(value: string): number {
+  const n = parseNonNegativeInt(value);
+  if (n === 0) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}
+
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {

@@ -3,6 +3,8 @@
  * (src/workload/resolve.ts), so the same flags replay the same requests in both.
  */
 import type { WorkloadSpec } from "../workload/resolve.ts";
+import { traceFormat } from "../workload/shipped_traces.ts";
+import { TraceError } from "../workload/trace_error.ts";
 import { CliError } from "./errors.ts";
 
 export interface WorkloadFlags {
@@ -21,16 +23,14 @@ export function workloadFromFlags(
   filePresetName?: string,
 ): WorkloadSpec | undefined {
   if (opts.trace) {
-    const format = opts.trace.endsWith(".jsonl")
-      ? "mooncake"
-      : opts.trace.endsWith(".csv")
-      ? "azure"
-      : null;
-    if (!format) {
-      throw new CliError(
-        `--trace: cannot tell the format of '${opts.trace}': expected a .csv (Azure) or .jsonl (Mooncake) file`,
-      );
+    let format;
+    try {
+      format = traceFormat(opts.trace);
+    } catch (e) {
+      if (e instanceof TraceError) throw new CliError(e.message);
+      throw e;
     }
+    // A shipped trace's short name stays as it is: run configs then name it, not a local path.
     return {
       kind: "trace",
       format,

@@ -23,7 +23,7 @@ import {
 } from "../metrics/run_metrics.ts";
 import type { Api } from "../openai/request.ts";
 import type { SimRequest } from "../workload/request.ts";
-import type { ResolvedWorkload } from "../workload/resolve.ts";
+import { openNonEmpty, type ResolvedWorkload } from "../workload/resolve.ts";
 import { sendRequest } from "./client.ts";
 import { promptFor } from "./prompt.ts";
 import { type Engine, type Interval, Sampler } from "./sampler.ts";
@@ -90,6 +90,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export async function runDrive(o: DriveOptions): Promise<DriveResult> {
   const { target } = o;
+  // An empty workload fails here, before the run directory exists.
+  const source = await openNonEmpty(o.workload);
   const scale = o.timeScale;
   const metrics = new RunMetrics({
     label: o.label,
@@ -202,7 +204,6 @@ export async function runDrive(o: DriveOptions): Promise<DriveResult> {
     }
   })();
 
-  const source = o.workload.open();
   try {
     if (o.mode.kind === "open") {
       const pending = new Set<Promise<void>>();

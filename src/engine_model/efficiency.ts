@@ -1,6 +1,6 @@
 /**
  * How far real engines fall short of datasheet peaks, and their fixed costs. The presets are
- * fits of `../shared/data/calibration/splitwise_perf_model.csv` (llama2-70b at TP2; see
+ * fits of `data/calibration/splitwise_perf_model.csv.gz` (llama2-70b at TP2; see
  * calibration.ts, and tests/sim/calibration_test.ts which refits and compares). H200 and B200
  * have no measurements here and borrow the H100 fit, applied through their own peaks. Fixed
  * costs are per layer, so smaller models pay proportionally less.

@@ -22,7 +22,8 @@ import {
   TIMELINE_CSV_HEADER,
 } from "../metrics/run_metrics.ts";
 import { Simulation } from "./simulation.ts";
-import { type ResolvedWorkload, resolveWorkload } from "../workload/resolve.ts";
+import type { RequestSource } from "../workload/request.ts";
+import { openNonEmpty, type ResolvedWorkload, resolveWorkload } from "../workload/resolve.ts";
 import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 
 export type Mode = "baseline" | "optimized" | "both";
@@ -145,6 +146,8 @@ export async function runComparison(
   const config = placed.config;
   const fleet = buildFleet(config, placed.placements);
   const workload = options.workload ?? resolveWorkload(config.workload, config.seed);
+  // An empty workload fails here, before the run directory exists.
+  let firstSource: RequestSource | null = await openNonEmpty(workload);
   const root = options.outDir === null ? null : `${options.outDir}/${options.runId}`;
   if (root) {
     Deno.mkdirSync(root, { recursive: true });
@@ -169,7 +172,10 @@ export async function runComparison(
   const runs: PolicyRun[] = [];
   for (const choice of choices) {
     const dir = root ? `${root}/${choice.label}` : null;
-    runs.push(await runPolicy(config, fleet, workload, choice, dir, options.onProgress));
+    runs.push(
+      await runPolicy(config, fleet, workload, choice, dir, options.onProgress, firstSource),
+    );
+    firstSource = null;
   }
   return runs;
 }
@@ -182,6 +188,8 @@ export async function runPolicy(
   { label, policy: name }: PolicyChoice,
   dir: string | null,
   onProgress?: (label: string, simulatedMs: number, completed: number) => void,
+  /** An already opened source of `workload` (replayed instead of opening a new one). */
+  opened: RequestSource | null = null,
 ): Promise<PolicyRun> {
   const policy = policyFor(name, config, fleet);
   let requestsCsv: LineWriter | undefined, timelineCsv: LineWriter | undefined;
@@ -200,7 +208,7 @@ export async function runPolicy(
       config,
       fleet,
       policy,
-      source: workload.open(),
+      source: opened ?? workload.open(),
       workloadName: workload.name,
       requestsCsv,
       timelineCsv,

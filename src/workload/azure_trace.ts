@@ -1,12 +1,22 @@
 /**
  * Azure LLM inference trace 2023 (CSV: TIMESTAMP,ContextTokens,GeneratedTokens; timestamps are
  * wall-clock strings with up to 7 fractional digits). Streamed from disk; arrival times are
- * relative to the first row. The trace carries no prefix information.
+ * relative to the first row. The trace carries no prefix information. A `.gz` file is read
+ * decompressed; a shipped trace's short name (shipped_traces.ts) reads the shipped file. A trace
+ * that yields no request is an error.
  */
 import { parse } from "csv-parse";
-import { createReadStream } from "node:fs";
+import { openText } from "../io/text_file.ts";
 import type { RequestSource, SimRequest } from "./request.ts";
-import { fieldError, requireReadable, tokenCount, TraceError } from "./trace_error.ts";
+import { tracePath } from "./shipped_traces.ts";
+import {
+  fieldError,
+  limitsLeaveNone,
+  noRequests,
+  requireReadable,
+  tokenCount,
+  TraceError,
+} from "./trace_error.ts";
 import { type TraceOptions, withinLimits } from "./trace_options.ts";
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
@@ -33,9 +43,12 @@ export function azureElapsedMs(
   return (to.wholeMs - from.wholeMs) + (to.fracMs - from.fracMs);
 }
 
-export function azureTraceSource(path: string, options: TraceOptions): RequestSource {
+export function azureTraceSource(nameOrPath: string, options: TraceOptions): RequestSource {
+  const path = tracePath(nameOrPath);
   requireReadable(path);
-  const stream = createReadStream(path);
+  const stream = openText(path);
+  let bytes = 0;
+  stream.on("data", (chunk: Uint8Array) => bytes += chunk.byteLength);
   const parser = stream.pipe(
     parse({ columns: true, info: true, skip_empty_lines: true, trim: true }),
   );
@@ -56,6 +69,7 @@ export function azureTraceSource(path: string, options: TraceOptions): RequestSo
           throw new TraceError(`${path}: cannot read CSV: ${(e as Error).message}`);
         }
         if (item.done) {
+          if (index === 0) throw noRequests(path, bytes, "a header and no rows");
           done = true;
           break;
         }
@@ -82,6 +96,7 @@ export function azureTraceSource(path: string, options: TraceOptions): RequestSo
         previous = elapsed;
         const arrivalMs = elapsed / options.rateScale;
         if (!withinLimits(options, index, arrivalMs)) {
+          if (index === 0) throw limitsLeaveNone(path, options, arrivalMs);
           done = true;
           parser.destroy();
           break;

@@ -1,17 +1,29 @@
 /**
  * Mooncake traces (JSONL: {timestamp ms, input_length, output_length, hash_ids}); each hash id
  * names one 512-token prefix block, so equal ids mean a shared prefix: the KV-locality signal.
- * Streamed line by line.
+ * Streamed line by line (decompressed when `.gz`); a shipped trace's short name reads the
+ * shipped file. A trace that yields no request is an error.
  */
-import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { openText } from "../io/text_file.ts";
 import type { RequestSource, SimRequest } from "./request.ts";
-import { fieldError, requireReadable, tokenCount, TraceError } from "./trace_error.ts";
+import { tracePath } from "./shipped_traces.ts";
+import {
+  fieldError,
+  limitsLeaveNone,
+  noRequests,
+  requireReadable,
+  tokenCount,
+  TraceError,
+} from "./trace_error.ts";
 import { type TraceOptions, withinLimits } from "./trace_options.ts";
 
-export function mooncakeTraceSource(path: string, options: TraceOptions): RequestSource {
+export function mooncakeTraceSource(nameOrPath: string, options: TraceOptions): RequestSource {
+  const path = tracePath(nameOrPath);
   requireReadable(path);
-  const stream = createReadStream(path);
+  const stream = openText(path);
+  let bytes = 0;
+  stream.on("data", (chunk: Uint8Array) => bytes += chunk.byteLength);
   const lines = createInterface({ input: stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
   let line = 0, index = 0, previous = -Infinity, done = false;
   return {
@@ -26,6 +38,7 @@ export function mooncakeTraceSource(path: string, options: TraceOptions): Reques
           throw new TraceError(`${path}: cannot read: ${(e as Error).message}`);
         }
         if (item.done) {
+          if (index === 0) throw noRequests(path, bytes, "only blank lines");
           done = true;
           break;
         }
@@ -48,6 +61,7 @@ export function mooncakeTraceSource(path: string, options: TraceOptions): Reques
         previous = at;
         const arrivalMs = at / options.rateScale;
         if (!withinLimits(options, index, arrivalMs)) {
+          if (index === 0) throw limitsLeaveNone(path, options, arrivalMs);
           done = true;
           stream.destroy();
           break;

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { formatSchemaError, mergeObjects } from "../core/config.ts";
 import { azureTraceSource } from "./azure_trace.ts";
 import { mooncakeTraceSource } from "./mooncake_trace.ts";
-import type { RequestSource } from "./request.ts";
+import type { RequestSource, SimRequest } from "./request.ts";
 import {
   SYNTHETIC_PRESETS,
   syntheticSource,
@@ -50,7 +50,7 @@ export function resolveWorkload(w: WorkloadSpec, seed: number): ResolvedWorkload
       w.format === "azure"
         ? azureTraceSource(w.path, w.options)
         : mooncakeTraceSource(w.path, w.options);
-    return { name: `${w.format}:${w.path.split("/").pop()}`, open };
+    return { name: `${w.format}:${w.path.split("/").pop()!.replace(/\.gz$/, "")}`, open };
   }
   let spec: SyntheticWorkload;
   let name: string;
@@ -75,4 +75,25 @@ export function resolveWorkload(w: WorkloadSpec, seed: number): ResolvedWorkload
     name = "synthetic";
   }
   return { name, open: () => syntheticSource(spec, seed, name) };
+}
+
+/**
+ * Opens `w` and reads its first batch up front, so a workload that yields no request is an
+ * error before a run writes anything (trace readers name the file and why).
+ */
+export async function openNonEmpty(w: ResolvedWorkload): Promise<RequestSource> {
+  const source = w.open();
+  let pending: SimRequest[] | null = await source.next();
+  if (pending.length === 0) {
+    throw new WorkloadError(`workload '${w.name}' (${source.description}) yields no requests`);
+  }
+  return {
+    description: source.description,
+    next(): Promise<SimRequest[]> {
+      if (pending === null) return source.next();
+      const batch = pending;
+      pending = null;
+      return Promise.resolve(batch);
+    },
+  };
 }

@@ -40,3 +40,23 @@ export function requireReadable(path: string): void {
     throw new TraceError(`cannot read trace '${path}': ${(e as Error).message}`);
   }
 }
+
+/** A trace that ends before its first request: says why, naming the file. */
+export function noRequests(file: string, bytes: number, rows: string): TraceError {
+  return new TraceError(
+    bytes === 0 ? `${file}: the file is empty: no requests` : `${file}: ${rows}: no requests`,
+  );
+}
+
+/** The trace options cut the trace before its first request. */
+export function limitsLeaveNone(
+  file: string,
+  o: { durationMs?: number; maxRequests?: number },
+  firstArrivalMs: number,
+): TraceError {
+  const why = o.maxRequests !== undefined && o.maxRequests < 1
+    ? `maxRequests ${o.maxRequests} leaves no request`
+    : `a duration of ${o.durationMs} ms leaves no request: the first arrival is at ` +
+      `${Math.round(firstArrivalMs)} ms`;
+  return new TraceError(`${file}: ${why}`);
+}

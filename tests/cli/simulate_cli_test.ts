@@ -113,3 +113,105 @@ Deno.test("bad input: exit code 2 and one line naming the problem", async () => 
     match(r.err, message, args.join(" "));
   }
 });
+
+async function traceFile(suffix: string, text: string, gzip = false): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: gzip ? `${suffix}.gz` : suffix });
+  const bytes = new TextEncoder().encode(text);
+  if (!gzip) {
+    await Deno.writeFile(path, bytes);
+  } else {
+    const zipped = new Response(
+      new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")),
+    );
+    await Deno.writeFile(path, new Uint8Array(await zipped.arrayBuffer()));
+  }
+  return path;
+}
+
+Deno.test("empty input is bad input: exit 2, one line naming the file and the problem", async () => {
+  const header = await traceFile(".csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n");
+  const empty = await traceFile(".csv", "");
+  const blank = await traceFile(".jsonl", "\n\n");
+  const emptyGz = await traceFile(".jsonl", "", true);
+  const late = await traceFile(
+    ".jsonl",
+    '{"timestamp": 5000, "input_length": 10, "output_length": 5, "hash_ids": [1]}\n',
+  );
+  const cases: [string[], RegExp][] = [
+    [["--trace", header], new RegExp(`${header}: a header and no rows: no requests`)],
+    [["--trace", empty], new RegExp(`${empty}: the file is empty: no requests`)],
+    [["--trace", blank], new RegExp(`${blank}: only blank lines: no requests`)],
+    [["--trace", emptyGz], new RegExp(`${emptyGz}: the file is empty: no requests`)],
+    [
+      ["--trace", late, "--duration", "1s"],
+      /a duration of 1000 ms leaves no request: the first arrival is at 5000 ms/,
+    ],
+    [["--trace", late, "--max-requests", "0"], /--max-requests.*expected a positive integer/],
+    [["--requests", "0"], /--requests.*expected a positive integer, got '0'/],
+    [["--tp", "0"], /--tp.*expected a positive integer/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli("simulate", ...args, "--no-artifacts");
+    equal(r.code, 2, `${args.join(" ")}: exit ${r.code}, stderr ${r.err}`);
+    match(r.err, message, args.join(" "));
+    const lines = r.err.split("\n").filter((l) => l !== "");
+    ok(lines.length <= 2, `${args.join(" ")}: ${lines.length} lines: ${r.err}`);
+    equal(r.out, "", "nothing printed as if it had run");
+  }
+  const out = await Deno.makeTempDir();
+  const r = await cli("simulate", "--trace", header, "--out", out, "--run-id", "empty");
+  equal(r.code, 2);
+  equal([...Deno.readDirSync(out)].length, 0, "an empty trace leaves no run directory");
+});
+
+Deno.test("a gzip-compressed trace reads as the plain one; shipped traces by short name", async () => {
+  const rows = Array.from(
+    { length: 30 },
+    (_, i) =>
+      `{"timestamp": ${i * 100}, "input_length": ${
+        200 + i
+      }, "output_length": 20, "hash_ids": [${i}]}`,
+  )
+    .join("\n");
+  const plain = await traceFile(".jsonl", rows);
+  const gz = await traceFile(".jsonl", rows, true);
+  const summary = async (trace: string) => {
+    const r = await cli(
+      "simulate",
+      "--trace",
+      trace,
+      "--mode",
+      "optimized",
+      "--no-artifacts",
+      "--json",
+    );
+    equal(r.code, 0, r.err);
+    const { run: _, ...rest } = JSON.parse(r.out).runs[0].summary;
+    return rest;
+  };
+  deepEqual(await summary(gz), await summary(plain));
+  const shipped = await cli(
+    "simulate",
+    "--trace",
+    "azure-code",
+    "--max-requests",
+    "50",
+    "--mode",
+    "optimized",
+    "--no-artifacts",
+    "--json",
+  );
+  equal(shipped.code, 0, shipped.err);
+  equal(JSON.parse(shipped.out).runs[0].summary.requests.total, 50);
+});
+
+Deno.test("a bad flag: one error line and one line pointing to --help, exit 2", async () => {
+  for (const args of [["simulate", "--bogus"], ["serve", "--port", "x"], ["nonsense"]]) {
+    const r = await cli(...args);
+    equal(r.code, 2, args.join(" "));
+    const lines = r.err.split("\n").filter((l) => l !== "");
+    equal(lines.length, 2, `${args.join(" ")}: ${r.err}`);
+    match(lines[0], /^error: /);
+    match(lines[1], /^run 'pdroute( [a-z]+)? --help' for usage$/);
+  }
+});

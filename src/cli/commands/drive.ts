@@ -33,6 +33,7 @@ import {
   parseDurationMs,
   parseGpuIndexes,
   parseNonNegativeInt,
+  parsePositiveInt,
   parsePositiveNumber,
   parseUrlList,
 } from "../parse.ts";
@@ -98,7 +99,7 @@ export function driveCommand() {
       "llama-3-8b",
     )
     .option("--engine-gpu <name>", "GPU preset of the engines (rates and cost)", "h100")
-    .option("--tp <n>", "GPUs per engine", parseNonNegativeInt, 1)
+    .option("--tp <n>", "GPUs per engine", parsePositiveInt, 1)
     .option(
       "--time-scale <x>",
       "engines run x times faster than real (emulators' --speed): scale arrivals and results",
@@ -110,17 +111,20 @@ export function driveCommand() {
       "take the workload, seed and SLOs from a 'pdroute simulate --config' file (sim-to-real)",
     )
     .option("--workload <name>", `synthetic workload: ${Object.keys(SYNTHETIC_PRESETS).join(", ")}`)
-    .option("--requests <n>", "synthetic workload: number of requests", parseNonNegativeInt)
+    .option("--requests <n>", "synthetic workload: number of requests", parsePositiveInt)
     .option("--rate <req/s>", "synthetic workload: arrival rate", parsePositiveNumber)
-    .option("--trace <file>", "replay a trace (.csv: Azure 2023, .jsonl: Mooncake)")
+    .option(
+      "--trace <file>",
+      "replay a trace: .csv Azure 2023, .jsonl Mooncake (.gz too), or a shipped one: azure-conv, azure-code, mooncake-conversation, mooncake-synthetic",
+    )
     .option("--rate-scale <x>", "trace: arrival-rate multiplier", parsePositiveNumber)
     .option("--duration <duration>", "trace: keep arrivals in the first duration", parseDurationMs)
-    .option("--max-requests <n>", "trace: keep at most n requests", parseNonNegativeInt)
+    .option("--max-requests <n>", "trace: keep at most n requests", parsePositiveInt)
     .option("--seed <n>", "workload seed (same as simulate's; default 1)", parseNonNegativeInt)
     .option(
       "--concurrency <n>",
       "closed loop with n clients (default: open loop at the workload's arrival times)",
-      parseNonNegativeInt,
+      parsePositiveInt,
     )
     .addOption(
       new Option("--api <api>", "which endpoint to call").choices(["completions", "chat"] as const)

@@ -16,6 +16,7 @@ import {
   parseFraction,
   parseNonNegativeInt,
   parseNonNegativeNumber,
+  parsePositiveInt,
   parsePositiveNumber,
 } from "../parse.ts";
 
@@ -31,14 +32,14 @@ export function emulateCommand() {
       parseNonNegativeInt,
       8100,
     )
-    .option("--count <n>", "emulators to start, on consecutive ports", parseNonNegativeInt, 1)
+    .option("--count <n>", "emulators to start, on consecutive ports", parsePositiveInt, 1)
     .option("--served-model-name <name>", "model name clients send", "emulated")
     .option("--model <name>", "model preset: llama-3-8b, llama-3-70b, llama-2-70b", "llama-3-8b")
     .option("--gpu <name>", "GPU preset: a100, h100, h200, b200", "h100")
-    .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option("--tp <n>", "tensor parallel GPUs per engine", parsePositiveInt)
     .option("--speed <x>", "engine time runs x times faster than wall time", parsePositiveNumber)
-    .option("--max-num-seqs <n>", "most sequences in a batch", parseNonNegativeInt)
-    .option("--max-batched-tokens <n>", "token budget per step", parseNonNegativeInt)
+    .option("--max-num-seqs <n>", "most sequences in a batch", parsePositiveInt)
+    .option("--max-batched-tokens <n>", "token budget per step", parsePositiveInt)
     .option(
       "--gpu-memory-utilization <f>",
       "fraction of GPU memory for weights + KV",
@@ -52,9 +53,9 @@ export function emulateCommand() {
     .option(
       "--default-max-tokens <n>",
       "output tokens when max_tokens is absent",
-      parseNonNegativeInt,
+      parsePositiveInt,
     )
-    .option("--max-model-len <n>", "longest prompt + output accepted", parseNonNegativeInt)
+    .option("--max-model-len <n>", "longest prompt + output accepted", parsePositiveInt)
     .option("--kv-link-gbps <x>", "prefill->decode KV link bandwidth, GB/s", parsePositiveNumber)
     .option("--legacy-metric-names", "report vllm:gpu_cache_usage_perc (older vLLM)")
     .option("--seed <n>", "seed of the fault draws", parseNonNegativeInt)

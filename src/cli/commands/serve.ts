@@ -20,6 +20,7 @@ import {
   parseDurationMs,
   parseDurationOrZeroMs,
   parseNonNegativeInt,
+  parsePositiveInt,
   parsePositiveNumber,
   parseUrlList,
 } from "../parse.ts";
@@ -86,7 +87,7 @@ export function serveCommand() {
     )
     .option("--model <name>", "model preset the engines run (for predicted rates)")
     .option("--gpu <name>", "GPU preset of the engines")
-    .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option("--tp <n>", "tensor parallel GPUs per engine", parsePositiveInt)
     .option(
       "--engine-speed <x>",
       "engines are x times faster than the model (emulators' --speed)",
@@ -114,7 +115,7 @@ export function serveCommand() {
       parseDurationOrZeroMs,
     )
     .option("--max-queued <n>", "most requests waiting for capacity", parseNonNegativeInt)
-    .option("--max-attempts <n>", "engines tried per request before giving up", parseNonNegativeInt)
+    .option("--max-attempts <n>", "engines tried per request before giving up", parsePositiveInt)
     .option(
       "--first-byte-timeout <duration>",
       "an engine must start answering within this",

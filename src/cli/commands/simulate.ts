@@ -23,6 +23,7 @@ import {
   parseJobs,
   parseNonNegativeInt,
   parsePolicyList,
+  parsePositiveInt,
   parsePositiveNumber,
 } from "../parse.ts";
 import { POLICY_NAMES } from "../../core/policies.ts";
@@ -63,7 +64,7 @@ export function simulateCommand() {
     .option("--decode-gpus <n|list>", "decode pool: GPU count or indexes", parseGpuSet)
     .option("--model <name>", "model preset: llama-3-8b, llama-3-70b, llama-2-70b")
     .option("--gpu <name>", "GPU preset: a100, h100, h200, b200")
-    .option("--tp <n>", "tensor parallel GPUs per engine", parseNonNegativeInt)
+    .option("--tp <n>", "tensor parallel GPUs per engine", parsePositiveInt)
     .option(
       "--topology <file>",
       "topology document (pdroute topology) placing the GPUs; default: all pairs equal",
@@ -84,16 +85,19 @@ export function simulateCommand() {
       parseNonNegativeInt,
     )
     .option("--workload <name>", `synthetic workload: ${Object.keys(SYNTHETIC_PRESETS).join(", ")}`)
-    .option("--requests <n>", "synthetic workload: number of requests", parseNonNegativeInt)
+    .option("--requests <n>", "synthetic workload: number of requests", parsePositiveInt)
     .option("--rate <req/s>", "synthetic workload: arrival rate", parsePositiveNumber)
-    .option("--trace <file>", "replay a trace (.csv: Azure 2023, .jsonl: Mooncake)")
+    .option(
+      "--trace <file>",
+      "replay a trace: .csv Azure 2023, .jsonl Mooncake (.gz too), or a shipped one: azure-conv, azure-code, mooncake-conversation, mooncake-synthetic",
+    )
     .option("--rate-scale <x>", "trace: arrival-rate multiplier", parsePositiveNumber)
     .option(
       "--duration <duration>",
       "trace: keep arrivals in the first duration (e.g. 10m)",
       parseDurationMs,
     )
-    .option("--max-requests <n>", "trace: keep at most n requests", parseNonNegativeInt)
+    .option("--max-requests <n>", "trace: keep at most n requests", parsePositiveInt)
     .option("--slo-ttft-ms <ms>", "SLO on time to first token", parsePositiveNumber)
     .option("--slo-tpot-ms <ms>", "SLO on time per output token", parsePositiveNumber)
     .addOption(
