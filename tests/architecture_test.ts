@@ -95,6 +95,7 @@ const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   "src/openai/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
   "src/io/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
   "src/sweep/": ["src/router/", "src/emulator/", "src/drive/", "src/cli/"],
+  "src/league/": ["src/router/", "src/emulator/", "src/drive/", "src/cli/"],
 };
 
 Deno.test("live router, emulator, driver and the neutral modules keep to their imports", async () => {

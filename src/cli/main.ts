@@ -8,6 +8,7 @@ import { PolicyInputError } from "../core/errors.ts";
 import { compareCommand } from "./commands/compare.ts";
 import { driveCommand } from "./commands/drive.ts";
 import { emulateCommand } from "./commands/emulate.ts";
+import { leagueCommand } from "./commands/league.ts";
 import { poolsCommand } from "./commands/pools.ts";
 import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(compareCommand());
   program.addCommand(driveCommand());
   program.addCommand(emulateCommand());
+  program.addCommand(leagueCommand());
   program.addCommand(poolsCommand());
   program.addCommand(reportCommand());
   program.addCommand(serveCommand());
