@@ -7,7 +7,8 @@
 import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DECODE_KV_USAGE_LIMIT,
   CFG_DISAGGREGATION, CFG_INTERFERENCE_WEIGHT, CFG_LOCAL_PREFILL_MAX_TOKENS, CFG_PREFILL_QUEUE_LIMIT_TOKENS,
-  CFG_PREFIX_BLOCK_TOKENS, CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
+  CFG_PREFIX_BLOCK_TOKENS, CFG_SLO_BAND, CFG_SLO_MISS_WEIGHT, CFG_SLO_TPOT_MS, CFG_SLO_TTFT_MS,
+  CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
   CFG_TTFT_OBSERVED_WEIGHT, CTR_DECODE_POOL_COUNT, DISAGGREGATION_ALWAYS,
   DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
   LINKCLASS_PCIE, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, ROLE_DECODE, ROLE_PREFILL,
@@ -16,7 +17,8 @@ import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COST,
   REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
   REGION_DECODE_POOL, REGION_DECODE_SAMPLE, REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY,
-  REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MATCHED, REGION_NUMA,
+  REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MATCHED, REGION_MAX_SEQS,
+  REGION_NUMA, REGION_PENDING_KV,
   REGION_PREFILL_MS_PER_TOKEN, REGION_QUEUED_PREFILL, REGION_REQUEST, REGION_ROLE,
   REGION_SLAB_MS_PER_BLOCK, REGION_TPOT_OBS, REGION_TPOT_OBS_AT, REGION_TTFT_OBS,
   REGION_TTFT_OBS_AT,
@@ -48,6 +50,13 @@ let anyPrefill: bool = false;
 let always: bool = false;
 let conditional: bool = false;
 let spillover: bool = false;
+let sloOn: bool = false;
+let ttftSlo: f64 = 0;
+let tpotSlo: f64 = 0;
+let sloBand: f64 = 0;
+let penalty: f64 = 0;
+/** Admission: the highest step a sequence may lift an endpoint to (Infinity without SLOs). */
+let stepCeiling: f64 = Infinity;
 
 export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
   const cfg = base(REGION_CONFIG);
@@ -74,6 +83,18 @@ export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
   always = mode == DISAGGREGATION_ALWAYS;
   conditional = mode == DISAGGREGATION_CONDITIONAL;
   spillover = f64At(cfg, CFG_ALLOW_SPILLOVER) != 0;
+  ttftSlo = f64At(cfg, CFG_SLO_TTFT_MS);
+  tpotSlo = f64At(cfg, CFG_SLO_TPOT_MS);
+  sloBand = f64At(cfg, CFG_SLO_BAND);
+  sloOn = ttftSlo > 0 && tpotSlo > 0;
+  penalty = f64At(cfg, CFG_SLO_MISS_WEIGHT) * (ttftSlo + output * tpotSlo);
+  stepCeiling = sloOn ? tpotSlo * (1 + sloBand) : Infinity;
+}
+
+/** Twin of sloRamp (reference): how much of an SLO miss a predicted value counts as. */
+// @ts-ignore: decorator
+@inline function sloRamp(x: f64, slo: f64): f64 {
+  return pmin(1, pmax(0, (x / slo - (1 - sloBand)) / (2 * sloBand)));
 }
 
 // The decode view of the chosen endpoint (AssemblyScript has no cheap tuples).
@@ -82,6 +103,8 @@ export let viewLocal: f64 = 0;
 export let viewSelf: f64 = 0;
 export let viewRemote: f64 = 0;
 export let viewDecodeInterference: f64 = 0;
+export let viewCost: f64 = 0;
+export let viewUseRemote: bool = false;
 
 /** Twin of tpotScale (reference): the observed TPOT factor on d's modelled step. */
 // @ts-ignore: decorator
@@ -102,6 +125,8 @@ export let viewDecodeInterference: f64 = 0;
   const perBlock = f64At(base(REGION_DECODE_MS_PER_BLOCK), d);
   const slabMs = f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
   const step = (baseMs + perBlock * kvNew) * tpotScale + pmax(0, kvNew - kvLimit) * slabMs;
+  const kvNow = f64At(base(REGION_ACTIVE_KV), d);
+  const stepNow = (baseMs + perBlock * kvNow) * tpotScale + pmax(0, kvNow - kvLimit) * slabMs;
   const u = pmax(0, prompt - <f64>i32At(base(REGION_MATCHED), d) * blockTokens);
   const ttftScale = observedScale(
     f64At(base(REGION_TTFT_OBS), d),
@@ -113,11 +138,15 @@ export let viewDecodeInterference: f64 = 0;
   const q = f64At(base(REGION_QUEUED_PREFILL), d);
   const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
   const mpt = f64At(base(REGION_PREFILL_MS_PER_TOKEN), d);
-  // Prefill cost: time plus the stall it imposes on d's decoding sequences.
-  const local = (q + u) * mpt * ttftScale + interference * seqs * u * mpt;
+  // Prefill cost: the request's own prefill time plus the stall it imposes on d's decodes.
+  const ownLocal = (q + u) * mpt * ttftScale;
+  const stall = u * mpt;
+  const prefillStall = interference * seqs * stall;
+  const local = ownLocal + prefillStall;
+  const considerRemote = always ? anyPrefill : conditional && anyPrefill && u >= localMax;
   let remote = Infinity;
   let self = Infinity; // only read when remote is considered
-  if (always ? anyPrefill : conditional && anyPrefill && u >= localMax) {
+  if (considerRemote) {
     const gm = base(REGION_GROUP_MIN);
     const host = i32At(base(REGION_HOST), d);
     let r = xNetwork;
@@ -131,24 +160,60 @@ export let viewDecodeInterference: f64 = 0;
     self = (i32At(base(REGION_ROLE), d) & ROLE_PREFILL) != 0 && q <= queueLimit ? local : Infinity;
     remote = pmin(r, self);
   }
-  let ttft: f64;
-  if (always) {
-    ttft = anyPrefill ? remote : (spillover ? local : Infinity);
-  } else {
-    ttft = pmin(local, remote);
-  }
+  // seatWaitMs (reference): requests beyond max_num_seqs wait for a finishing sequence.
+  const seats = f64At(base(REGION_MAX_SEQS), d);
+  const excess = seqs + 1 - seats;
+  const seatWait = seats > 0 && excess > 0 ? excess * output * stepNow / seats : 0;
   // The delay the request's KV imposes on d's running sequences over its output.
-  const kvNow = f64At(base(REGION_ACTIVE_KV), d);
-  const stepNow = (baseMs + perBlock * kvNow) * tpotScale + pmax(0, kvNow - kvLimit) * slabMs;
   const decodeInterference = interference * seqs * output * (step - stepNow);
+  const common = output * step + decodeInterference +
+    f64At(base(REGION_COST_PER_HOUR), d) * costWeight + seatWait;
+  let sloLocal: f64 = 0;
+  let sloRemote: f64 = 0;
+  let remoteLate: f64 = 0;
+  let ownWeight: f64 = 1;
+  if (sloOn) {
+    const tpotMiss = sloRamp(step, tpotSlo);
+    const before = sloRamp(stepNow, tpotSlo);
+    const coRemote = seqs * pmax(0, tpotMiss - before);
+    // Co-runners the local prefill's stall pushes past the TPOT SLO (reference: the
+    // length-biased share x^2 / (2 + 2x + x^2) of those with fewer than stall / h tokens left).
+    const scale = pmax(0, tpotSlo - step) * output;
+    const x = stall > 0 ? (scale > 0 ? stall / scale : Infinity) : 0;
+    const stalled = x == Infinity ? 1 : x * x / (2 + 2 * x + x * x);
+    const coLocal = coRemote + seqs * (1 - tpotMiss) * stalled;
+    remoteLate = sloRamp(remote + seatWait, ttftSlo);
+    const localLate = sloRamp(ownLocal + seatWait, ttftSlo);
+    sloLocal = penalty * (pmax(localLate, tpotMiss) + coLocal);
+    sloRemote = penalty * (pmax(remoteLate, tpotMiss) + coRemote);
+    ownWeight = 1 - (considerRemote ? pmin(localLate, remoteLate) : localLate);
+  }
+  const costLocal = ownLocal * ownWeight + prefillStall + common + sloLocal;
+  const costRemote = considerRemote ? remote * ownWeight + common + sloRemote : Infinity;
+  let useRemote: bool;
+  let cost: f64;
+  if (always) {
+    if (anyPrefill) {
+      useRemote = !(spillover && remoteLate > 0) || costRemote <= costLocal;
+      cost = useRemote ? costRemote : costLocal;
+    } else {
+      useRemote = false;
+      cost = spillover ? costLocal : Infinity;
+    }
+  } else {
+    useRemote = costRemote < costLocal;
+    cost = useRemote ? costRemote : costLocal;
+  }
   if (view) {
     viewStep = step;
     viewLocal = local;
     viewSelf = self;
     viewRemote = remote;
     viewDecodeInterference = decodeInterference;
+    viewCost = cost;
+    viewUseRemote = useRemote;
   }
-  return ttft + output * step + decodeInterference + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
+  return cost;
 }
 
 // The decode stage's members (AssemblyScript has no cheap tuples): set by scoreDecodeStage.
@@ -191,13 +256,25 @@ function scoreMembers(members: usize, count: i32): f64 {
     }
     const kvNew = f64At(base(REGION_ACTIVE_KV), d) + reqKv;
     const kvLimit = f64At(base(REGION_KV_CAPACITY), d) * limitFrac;
-    if (!(kvNew <= kvLimit + f64At(base(REGION_HOST_KV_FREE), d))) {
+    // fitsKv (reference): KV pending for requests still prefilling elsewhere does not count.
+    const kvResident = f64At(base(REGION_ACTIVE_KV), d) - f64At(base(REGION_PENDING_KV), d) + reqKv;
+    if (!(kvResident <= kvLimit + f64At(base(REGION_HOST_KV_FREE), d))) {
       setF64(cost, d, Infinity);
       continue;
     }
+    const scale = tpotScaleOf(d);
+    // withinTpotSlo (reference): SLO admission on the step with the resident KV.
+    if (sloOn) {
+      const resident = (f64At(base(REGION_DECODE_BASE_MS), d) +
+        f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident) * scale +
+        pmax(0, kvResident - kvLimit) * f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
+      if (!(resident <= stepCeiling)) {
+        setF64(cost, d, Infinity);
+        continue;
+      }
+    }
     // decodeLowerBound (reference): no cost of d is below it; an endpoint whose bound is above
     // the tie threshold of the best so far cannot tie.
-    const scale = tpotScaleOf(d);
     const model = (f64At(base(REGION_DECODE_BASE_MS), d) +
       f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew) * scale;
     const bound = output * model + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;

@@ -19,6 +19,7 @@ import {
   CAP_REQUEST_BLOCKS,
   CAP_SEQUENCES,
   CFG_CANDIDATE_SAMPLE,
+  CFG_PREFILL_QUEUE_LIMIT_TOKENS,
   CFG_COUNT,
   CFG_POLICY,
   CTR_DECODE_POOL_COUNT,
@@ -210,7 +211,8 @@ export function validateState(): i32 {
   const cfg = base(REGION_CONFIG);
   for (let i = 0; i < CFG_COUNT; i++) {
     const v = f64At(cfg, i);
-    if (!(v >= 0 && v < Infinity)) return STATUS_BAD_STATE;
+    // Every slot is finite but the optional prefill queue limit (+Infinity: none).
+    if (!(v >= 0 && (v < Infinity || i == CFG_PREFILL_QUEUE_LIMIT_TOKENS))) return STATUS_BAD_STATE;
   }
   const sample = f64At(cfg, CFG_CANDIDATE_SAMPLE);
   if (sample != Math.floor(sample)) return STATUS_BAD_STATE;

@@ -57,7 +57,9 @@ export const REGION_RUNNING_OBS: i32 = 48;
 export const REGION_KV_USAGE_OBS: i32 = 49;
 export const REGION_METRICS_AT: i32 = 50;
 export const REGION_PREFIX_COUNT: i32 = 51;
-export const REGION_COUNT: i32 = 52;
+export const REGION_MAX_BATCHED_TOKENS: i32 = 52;
+export const REGION_PENDING_KV: i32 = 53;
+export const REGION_COUNT: i32 = 54;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -211,6 +213,8 @@ export function regionLength(id: i32): i32 {
     case REGION_KV_USAGE_OBS:
     case REGION_METRICS_AT:
     case REGION_PREFIX_COUNT:
+    case REGION_MAX_BATCHED_TOKENS:
+    case REGION_PENDING_KV:
       return capEndpoints;
     default:
       return -1;

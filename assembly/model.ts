@@ -93,8 +93,8 @@ export function ttftScale(e: i32, now: f64): f64 {
 
 /** Twin of prefillInterferenceMs: the stall a prefill imposes on e's decoding sequences. */
 export function prefillInterferenceMs(e: i32, uncached: f64): f64 {
-  return f64At(base(REGION_CONFIG), CFG_INTERFERENCE_WEIGHT) * f64At(base(REGION_ACTIVE_SEQS), e) * uncached *
-    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
+  return f64At(base(REGION_CONFIG), CFG_INTERFERENCE_WEIGHT) * f64At(base(REGION_ACTIVE_SEQS), e) *
+    (uncached * f64At(base(REGION_PREFILL_MS_PER_TOKEN), e));
 }
 
 /** Twin of stepAtScaleMs: the modelled step times `scale`, plus host-slab overflow. */

@@ -48,7 +48,7 @@ export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f
     const u = pmax(0, prompt - <f64>i32At(matched, e) * blockTokens);
     const scale = observedScale(f64At(ttftObs, e), f64At(ttftObsAt, e), weight, now, maxAge);
     const mpt = f64At(msPerToken, e);
-    const t = (q + u) * mpt * scale + interference * f64At(activeSeqs, e) * u * mpt;
+    const t = (q + u) * mpt * scale + interference * f64At(activeSeqs, e) * (u * mpt);
     setF64(prefillTime, e, t);
     if (t < minAll) minAll = t;
   }

@@ -12,8 +12,8 @@ import {
   STATUS_NO_PREFILL_CAPACITY, STATUS_OK,
 } from "./abi";
 import {
-  decodeCount, decodeMembers, prepareDecode, scoreDecodeStage, scoreDecodeView, viewLocal,
-  viewRemote, viewSelf, viewStep, viewDecodeInterference,
+  decodeCount, decodeMembers, prepareDecode, scoreDecodeStage, scoreDecodeView, viewCost,
+  viewRemote, viewSelf, viewStep, viewUseRemote,
 } from "./decode_pool";
 import {
   base, REGION_CANDIDATES, REGION_CONFIG, REGION_COST_PER_HOUR, REGION_DOMAIN, REGION_HOST,
@@ -80,30 +80,18 @@ function decideWithGroups(
   }
 
   scoreDecodeView(d);
-  const useRemote = mode == DISAGGREGATION_ALWAYS ? minAll < Infinity : viewRemote < viewLocal;
   let p = d;
-  let prefillCost = viewLocal;
   let transfer: f64 = 0;
-  if (useRemote) {
+  if (viewUseRemote) {
     p = pickPrefill(d, prompt, prefillDraw);
     transfer = transferMs(linkClass(p, d), prompt);
-    prefillCost = p == d ? viewSelf : f64At(base(REGION_PREFILL_TIME), p) + transfer + viewStep;
   }
   // The reported TTFT is the request's own: the prefill time without the interference term.
   const uncached = uncachedTokens(p, prompt);
   const ownPrefill = prefillTimeMs(p, uncached, now);
   const ttft = p == d ? ownPrefill : ownPrefill + transfer + viewStep;
   writeModelTimes(p, d, uncached, transfer, reqKv);
-  return writeDecision(
-    p,
-    d,
-    ttft,
-    viewStep,
-    uncached,
-    transfer,
-    prefillCost + output * viewStep + viewDecodeInterference +
-      f64At(base(REGION_COST_PER_HOUR), d) * f64At(cfg, CFG_COST_MS_PER_DOLLAR_HOUR),
-  );
+  return writeDecision(p, d, ttft, viewStep, uncached, transfer, viewCost);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -63,7 +63,11 @@ export const Cfg = {
   MIGRATION_MAX_MOVES: 26,
   CANDIDATE_SAMPLE: 27,
   INTERFERENCE_WEIGHT: 28,
-  COUNT: 29,
+  SLO_TTFT_MS: 29,
+  SLO_TPOT_MS: 30,
+  SLO_MISS_WEIGHT: 31,
+  SLO_BAND: 32,
+  COUNT: 33,
 } as const;
 
 /** Slots of the f64 request region. Block ids go in the separate u32 region. */
@@ -214,6 +218,9 @@ export const REGIONS = [
   { name: "kvUsageObs", type: "f64", length: (c) => c.endpoints },
   { name: "metricsAt", type: "f64", length: (c) => c.endpoints },
   { name: "prefixCount", type: "i32", length: (c) => c.endpoints },
+  // ABI 6: the token budget, and decode KV reserved for requests still prefilling elsewhere.
+  { name: "maxBatchedTokens", type: "f64", length: (c) => c.endpoints },
+  { name: "pendingKv", type: "f64", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;

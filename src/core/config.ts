@@ -137,7 +137,7 @@ export function encodeConfig(given: PolicyConfig, out: Float64Array): void {
   out[Cfg.KV_BLOCK_TOKENS] = config.kvBlockTokens;
   out[Cfg.PREFIX_BLOCK_TOKENS] = config.prefixBlockTokens;
   out[Cfg.LOCAL_PREFILL_MAX_TOKENS] = config.localPrefillMaxTokens;
-  out[Cfg.PREFILL_QUEUE_LIMIT_TOKENS] = config.prefillQueueLimitTokens;
+  out[Cfg.PREFILL_QUEUE_LIMIT_TOKENS] = config.prefillQueueLimitTokens ?? Infinity;
   out[Cfg.DECODE_KV_USAGE_LIMIT] = config.decodeKvUsageLimit;
   out[Cfg.ALLOW_SPILLOVER] = config.allowSpillover ? 1 : 0;
   out[Cfg.TTFT_OBSERVED_WEIGHT] = config.ttftObservedWeight;
@@ -161,4 +161,8 @@ export function encodeConfig(given: PolicyConfig, out: Float64Array): void {
   out[Cfg.MIGRATION_OVERHEAD_MS] = migration.overheadMs;
   out[Cfg.MIGRATION_MAX_MOVES] = migration.maxMovesPerPlan;
   out[Cfg.INTERFERENCE_WEIGHT] = config.interferenceWeight;
+  out[Cfg.SLO_TTFT_MS] = config.slo.ttftMs;
+  out[Cfg.SLO_TPOT_MS] = config.slo.tpotMs;
+  out[Cfg.SLO_MISS_WEIGHT] = config.slo.missWeight;
+  out[Cfg.SLO_BAND] = config.slo.band;
 }

@@ -43,6 +43,8 @@ export interface EndpointSpec {
    * request beyond it waits for a seat.
    */
   readonly maxNumSeqs?: number;
+  /** Tokens one step may process (vLLM's `max_num_batched_tokens`; 0 or absent: unlimited). */
+  readonly maxBatchedTokens?: number;
 }
 
 /** What an endpoint is doing now. Every field is optional in an update. */
@@ -63,6 +65,11 @@ export interface EndpointLoad {
   readonly tpotObservedAtMs?: number;
   /** Requests the router sent here to prefill for another endpoint and not yet done. */
   readonly prefillSeqs?: number;
+  /**
+   * Of `activeKvBlocks`, the blocks of requests still prefilling elsewhere: their KV arrives
+   * when the prefill is done (docs/POLICY.md, "Eligibility").
+   */
+  readonly pendingKvBlocks?: number;
   /**
    * The engine's own counts, as last scraped (vLLM `num_requests_waiting`,
    * `num_requests_running`, `kv_cache_usage_perc` as a 0..1 fraction), and when; stale after
@@ -138,6 +145,8 @@ function clearEndpoint(s: CoreState, i: number): void {
   s.runningObs[i] = 0;
   s.kvUsageObs[i] = 0;
   s.metricsAt[i] = 0;
+  s.maxBatchedTokens[i] = 0;
+  s.pendingKv[i] = 0;
 }
 
 export function requireEndpoint(s: CoreState, context: string, i: number): number {
@@ -159,6 +168,8 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   const slab = requireFinite(ctx, "slabMsPerBlock", spec.slabMsPerBlock ?? 0);
   const price = requireFinite(ctx, "costPerHour", spec.costPerHour ?? 0);
   const seats = requireInteger(ctx, "maxNumSeqs", spec.maxNumSeqs ?? 0, 0, 1 << 24);
+  const budget = spec.maxBatchedTokens ?? 0;
+  if (budget !== Infinity) requireFinite(ctx, "maxBatchedTokens", budget);
   updatePools(s, i, s.role[i], role);
   clearEndpoint(s, i);
   s.role[i] = role;
@@ -173,6 +184,7 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   s.slabMsPerBlock[i] = slab;
   s.costPerHour[i] = price;
   s.maxSeqs[i] = seats;
+  s.maxBatchedTokens[i] = budget === Infinity ? 0 : budget;
 }
 
 /** Overwrites the given load fields of endpoint `i`. */
@@ -182,7 +194,7 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   const free = load.hostKvFreeBlocks, ttft = load.ttftObservedRatio, tpot = load.tpotObservedRatio;
   const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
   const pre = load.prefillSeqs, waiting = load.waitingRequests, running = load.runningRequests;
-  const usage = load.kvUsage, metricsAt = load.metricsAtMs;
+  const usage = load.kvUsage, metricsAt = load.metricsAtMs, pending = load.pendingKvBlocks;
   if (!loadIsValid(s, i, load)) rejectLoad(s, i, load);
   if (load.healthy !== undefined) s.healthy[i] = load.healthy ? 1 : 0;
   if (q !== undefined) s.queuedPrefill[i] = q;
@@ -198,6 +210,7 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (running !== undefined) s.runningObs[i] = running;
   if (usage !== undefined) s.kvUsageObs[i] = usage;
   if (metricsAt !== undefined) s.metricsAt[i] = metricsAt;
+  if (pending !== undefined) s.pendingKv[i] = pending;
 }
 
 /** `setLoad`'s checks without messages (no more permissive than `rejectLoad`). */
@@ -209,7 +222,7 @@ function loadIsValid(s: CoreState, i: number, load: EndpointLoad): boolean {
     optionalTime(load.ttftObservedAtMs) && optionalTime(load.tpotObservedAtMs) &&
     optionalCount(load.prefillSeqs) && optionalCount(load.waitingRequests) &&
     optionalCount(load.runningRequests) && optionalCount(load.kvUsage) &&
-    optionalTime(load.metricsAtMs) &&
+    optionalTime(load.metricsAtMs) && optionalCount(load.pendingKvBlocks) &&
     (load.healthy === undefined || typeof load.healthy === "boolean");
 }
 
@@ -243,6 +256,9 @@ function rejectLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (running !== undefined) requireFinite(ctx, "runningRequests", running);
   if (usage !== undefined) requireFinite(ctx, "kvUsage", usage);
   if (metricsAt !== undefined) requireTime(ctx, "metricsAtMs", metricsAt);
+  if (load.pendingKvBlocks !== undefined) {
+    requireFinite(ctx, "pendingKvBlocks", load.pendingKvBlocks);
+  }
   if (load.healthy !== undefined && typeof load.healthy !== "boolean") {
     throw new PolicyInputError(
       `${ctx}: 'healthy' must be a boolean: current value is ${load.healthy}`,
@@ -272,15 +288,17 @@ export function addLoad(
   activeSeqs: number,
   activeKvBlocks: number,
   prefillSeqs = 0,
+  pendingKvBlocks = 0,
 ): void {
   const known = isIntegerIn(i, 0, s.counters[Ctr.ENDPOINT_COUNT]);
   const q = known ? s.queuedPrefill[i] + queuedPrefillTokens : NaN;
   const n = known ? s.activeSeqs[i] + activeSeqs : NaN;
   const kv = known ? s.activeKv[i] + activeKvBlocks : NaN;
   const pre = known ? s.prefillSeqs[i] + prefillSeqs : NaN;
+  const pending = known ? s.pendingKv[i] + pendingKvBlocks : NaN;
   if (
     !known || !isFiniteAtLeast(q) || !isFiniteAtLeast(n) || !isFiniteAtLeast(kv) ||
-    !isFiniteAtLeast(pre)
+    !isFiniteAtLeast(pre) || !isFiniteAtLeast(pending)
   ) {
     const ctx = `Cannot account load on endpoint ${i}`;
     requireEndpoint(s, ctx, i);
@@ -288,9 +306,11 @@ export function addLoad(
     requireFinite(ctx, "activeSeqs", n);
     requireFinite(ctx, "activeKvBlocks", kv);
     requireFinite(ctx, "prefillSeqs", pre);
+    requireFinite(ctx, "pendingKvBlocks", pending);
   }
   s.queuedPrefill[i] = q;
   s.activeSeqs[i] = n;
   s.activeKv[i] = kv;
   s.prefillSeqs[i] = pre;
+  s.pendingKv[i] = pending;
 }

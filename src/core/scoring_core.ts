@@ -143,8 +143,17 @@ export class ScoringCore {
     activeSeqs: number,
     activeKvBlocks: number,
     prefillSeqs = 0,
+    pendingKvBlocks = 0,
   ): void {
-    addLoad(this.state, i, queuedPrefillTokens, activeSeqs, activeKvBlocks, prefillSeqs);
+    addLoad(
+      this.state,
+      i,
+      queuedPrefillTokens,
+      activeSeqs,
+      activeKvBlocks,
+      prefillSeqs,
+      pendingKvBlocks,
+    );
   }
 
   /** See `addPrefixBlocks` in prefix_index.ts: returns how many pairs did not fit. */

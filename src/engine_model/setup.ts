@@ -150,5 +150,7 @@ export function endpointSpecFor(
     kvCapacityBlocks: Math.floor(setup.engine.gpuKvTokens / kvBlockTokens),
     slabMsPerBlock: kvBlockTokens * t.slabMsPerToken * location.slabDistanceFactor / speed,
     costPerHour: setup.gpu.costPerHour * t.tensorParallel,
+    maxNumSeqs: setup.engine.maxNumSeqs,
+    maxBatchedTokens: setup.engine.maxBatchedTokens,
   };
 }

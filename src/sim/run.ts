@@ -9,7 +9,7 @@
  *   <out>/<run-id>/<label>/config.json   the policy config that run used
  */
 import { type PolicyConfig, resolvePolicyConfig } from "../core/config.ts";
-import type { PolicyName } from "../core/policies.ts";
+import { policyInfo, type PolicyName } from "../core/policies.ts";
 import { PolicyInputError } from "../core/errors.ts";
 import { loadPlacement } from "../topology/mod.ts";
 import { writeJson } from "../io/json_file.ts";
@@ -94,8 +94,13 @@ export function policyFor(policy: PolicyName, config: SimConfig, fleet: Fleet): 
     );
   }
   try {
+    // A policy that takes the objective as SLOs gets the run's SLOs (goodput's) by default.
+    const slo = "slo" in policyInfo(policy).defaults
+      ? { slo: { ttftMs: config.slo.ttftMs, tpotMs: config.slo.tpotMs, ...(overrides.slo ?? {}) } }
+      : {};
     return resolvePolicyConfig({
       ...overrides,
+      ...slo,
       policy,
       disaggregation,
       kvBlockTokens: fleet.kvBlockTokens,

@@ -91,7 +91,8 @@ export class SimRouter {
     if (decision.status !== "ok") return null;
     this.#spare = newDecision();
     this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0, +decision.disaggregated);
-    this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks);
+    const pending = decision.disaggregated ? decision.requestKvBlocks : 0;
+    this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks, 0, pending);
     return {
       decision,
       decodeEndpoint: decision.decode,
@@ -112,6 +113,9 @@ export class SimRouter {
       0,
       -r.decision.disaggregated,
     );
+    if (r.decision.disaggregated) {
+      this.core.addLoad(r.decodeEndpoint, 0, 0, 0, 0, -r.decision.requestKvBlocks);
+    }
   }
 
   /** The first token streamed: the request now decodes and may be migrated. */

@@ -222,8 +222,8 @@ export class Simulation implements EngineListener {
       preemptions: 0,
     };
     this.#inFlight++;
-    // Requests already waiting at the router go first.
-    if (this.#routerQueue.length > 0 || !this.#dispatch(f)) this.#enqueueAtRouter(f);
+    // Waiting requests had their turn when capacity last freed; a newcomer that fits goes.
+    if (!this.#dispatch(f)) this.#enqueueAtRouter(f);
   }
 
   /** Routes and sends `f` on; false when no endpoint has capacity. */
@@ -255,24 +255,31 @@ export class Simulation implements EngineListener {
     }
   }
 
-  /** Retries the router queue in order; sheds requests that waited past the timeout. */
+  /**
+   * Retries the router queue in arrival order; sheds requests that waited past the timeout.
+   * No head-of-line blocking: a request that does not fit leaves the ones behind it free to
+   * go. A request needs no try once one with no longer a prompt failed in this pass (its KV
+   * cannot fit either: the output estimate is the same for both).
+   */
   #drainRouterQueue(): void {
     const timeout = this.run.config.router.queueTimeoutMs;
-    while (this.#routerQueue.length > 0) {
-      const head = this.#routerQueue[0];
+    const queue = this.#routerQueue;
+    let kept = 0;
+    let failedAt = Infinity;
+    for (let i = 0; i < queue.length; i++) {
+      const f = queue[i];
       // The same expression as the scheduled deadline, so float rounding cannot skip it.
-      if (this.#now >= head.queuedAt + timeout) {
-        this.#routerQueue.shift();
+      if (this.#now >= f.queuedAt + timeout) {
         this.#interval.sheds++;
-        this.#finish(head, "shed");
+        this.#finish(f, "shed");
         continue;
       }
-      if (!this.#dispatch(head)) break;
-      this.#routerQueue.shift();
+      if (f.request.promptTokens < failedAt && this.#dispatch(f)) continue;
+      if (f.request.promptTokens < failedAt) failedAt = f.request.promptTokens;
+      queue[kept++] = f;
     }
-    if (this.#routerQueue.length > 0) {
-      this.#queue.set(this.#deadlineKey, this.#routerQueue[0].queuedAt + timeout);
-    }
+    queue.length = kept;
+    if (kept > 0) this.#queue.set(this.#deadlineKey, queue[0].queuedAt + timeout);
   }
 
   // ---- EngineListener ----

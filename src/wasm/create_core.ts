@@ -50,6 +50,7 @@ const ENDPOINT_FIELDS = {
   slabMsPerBlock: true,
   costPerHour: true,
   maxNumSeqs: true,
+  maxBatchedTokens: true,
 } satisfies Record<keyof EndpointSpec, true>;
 
 const IMPLEMENTATIONS: readonly CoreKind[] = ["wasm", "reference"];

@@ -39,6 +39,8 @@ export const endpointSpecArb: fc.Arbitrary<EndpointSpec> = fc.record({
   kvCapacityBlocks: fc.oneof(fc.constantFrom(100, 1000, 100000), fc.integer({ min: 1, max: 1e9 })),
   slabMsPerBlock: fc.constantFrom(0, 0.01, 0.1),
   costPerHour: fc.constantFrom(0, 2, 4),
+  maxNumSeqs: fc.constantFrom(0, 4, 64),
+  maxBatchedTokens: fc.constantFrom(0, 2048, 8192),
 });
 
 export const loadArb: fc.Arbitrary<EndpointLoad> = fc.record({
@@ -51,6 +53,8 @@ export const loadArb: fc.Arbitrary<EndpointLoad> = fc.record({
   ttftObservedAtMs: fc.constantFrom(0, 500, 5000),
   tpotObservedRatio: fc.constantFrom(0, 0.5, 1, 2.5, 1000),
   tpotObservedAtMs: fc.constantFrom(0, 500, 5000),
+  prefillSeqs: fc.integer({ min: 0, max: 3 }),
+  pendingKvBlocks: fc.constantFrom(0, 50, 900),
 }, { requiredKeys: [] });
 
 const blockIdArb = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constant(0xffffffff));
@@ -86,6 +90,12 @@ export const configArb: fc.Arbitrary<PolicyConfigInput> = fc.oneof(
     policy: fc.constant("predictive" as const),
     ...sharedConfig,
     prefillQueueLimitTokens: fc.constantFrom(0, 65536),
+    slo: fc.record({
+      ttftMs: fc.constantFrom(0, 500, 2000),
+      tpotMs: fc.constantFrom(0, 12, 50),
+      missWeight: fc.constantFrom(0, 1, 3),
+      band: fc.constantFrom(0.05, 0.1, 0.5),
+    }),
     tieWindowMs: fc.constantFrom(0, 1, 1000),
     tieWindowRelative: fc.constantFrom(0, 0.01),
     interferenceWeight: fc.constantFrom(0, 1, 2.5),
@@ -105,7 +115,15 @@ export const configArb: fc.Arbitrary<PolicyConfigInput> = fc.oneof(
 
 export type Op =
   | { kind: "load"; endpoint: number; load: EndpointLoad }
-  | { kind: "addLoad"; endpoint: number; queued: number; seqs: number; kv: number }
+  | {
+    kind: "addLoad";
+    endpoint: number;
+    queued: number;
+    seqs: number;
+    kv: number;
+    prefill: number;
+    pending: number;
+  }
   | { kind: "cache"; endpoint: number; blocks: number[] }
   | { kind: "evict"; endpoint: number; blocks: number[] }
   | { kind: "forget"; endpoint: number }
@@ -134,6 +152,8 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
       queued: fc.integer({ min: 0, max: 5000 }),
       seqs: fc.integer({ min: 0, max: 3 }),
       kv: fc.integer({ min: 0, max: 500 }),
+      prefill: fc.integer({ min: 0, max: 2 }),
+      pending: fc.constantFrom(0, 40),
     }),
     weight: 2,
   },
@@ -227,7 +247,7 @@ export function applyOp(
       return null;
     case "addLoad":
       if (op.endpoint >= n) return null;
-      core.addLoad(op.endpoint, op.queued, op.seqs, op.kv);
+      core.addLoad(op.endpoint, op.queued, op.seqs, op.kv, op.prefill, op.pending);
       return null;
     case "cache":
       if (op.endpoint >= n) return null;

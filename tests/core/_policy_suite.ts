@@ -43,6 +43,9 @@ function spread(
   return seen;
 }
 
+/** SLO terms off: the policy minimises predicted ms only. */
+const OFF = { ttftMs: 0, tpotMs: 0 };
+
 const LONG: RouteRequest = {
   promptTokens: 4096,
   outputTokens: 64,
@@ -240,11 +243,16 @@ export function policySuite(kind: string, make: CoreFactory): void {
   test("interference: a busy decode endpoint's running sequences push a long prefill to the prefill pool", () => {
     const specs: EndpointSpec[] = [{ role: "prefill", ...GPU }, { role: "decode", ...GPU }];
     const req: RouteRequest = { promptTokens: 4000, outputTokens: 100 };
-    const core = fleet(make, { disaggregation: "conditional", interferenceWeight: 0 }, specs);
+    // The ms term alone (SLO terms off), as a pure marginal-cost policy sees it.
+    const core = fleet(
+      make,
+      { disaggregation: "conditional", interferenceWeight: 0, slo: OFF },
+      specs,
+    );
     core.setLoad(0, { queuedPrefillTokens: 3000 }); // the prefill pool has a short queue
     core.setLoad(1, { activeSeqs: 40, activeKvBlocks: 2000 });
     equal(core.route(req, 0, 1).disaggregated, false, "own latency alone: prefill locally");
-    core.configure({ disaggregation: "conditional", interferenceWeight: 1 });
+    core.configure({ disaggregation: "conditional", interferenceWeight: 1, slo: OFF });
     const d = core.route(req, 0, 1);
     equal(d.disaggregated, true, "40 stalled sequences outweigh the queue");
     ok(d.costMs > d.ttftMs + 100 * d.tpotMs, "cost includes the delay imposed on others");
@@ -257,14 +265,92 @@ export function policySuite(kind: string, make: CoreFactory): void {
       decodeMsPerKvBlock: 0.01,
     }];
     const req: RouteRequest = { promptTokens: 1000, outputTokens: 500 };
-    const core = fleet(make, { disaggregation: "never", interferenceWeight: 1 }, specs);
+    const core = fleet(make, { disaggregation: "never", interferenceWeight: 1, slo: OFF }, specs);
     // Same KV and step time on both; endpoint 0 shares it among many more sequences.
     core.setLoad(0, { activeSeqs: 60, activeKvBlocks: 3000 });
     core.setLoad(1, { activeSeqs: 2, activeKvBlocks: 3000 });
     deepEqual(spread(core, req, "decode"), new Set([1]));
-    core.configure({ disaggregation: "never", interferenceWeight: 0 });
+    core.configure({ disaggregation: "never", interferenceWeight: 0, slo: OFF });
     const picks = spread(core, req, "decode");
     ok(picks.has(0), "without the interference term the crowding is invisible");
+  });
+
+  test("SLO: co-runners near their TPOT SLO make a long local prefill pay for their misses", () => {
+    // 40 sequences decode on 1; a 6,000-token local prefill would stall each of them 600 ms.
+    const specs: EndpointSpec[] = [{ role: "prefill", ...GPU }, {
+      role: "decode",
+      ...GPU,
+      decodeMsPerKvBlock: 0.01,
+    }];
+    const req: RouteRequest = { promptTokens: 6000, outputTokens: 40 };
+    const core = fleet(make, { interferenceWeight: 0, slo: OFF }, specs);
+    core.setLoad(0, { queuedPrefillTokens: 6000 });
+    core.setLoad(1, { activeSeqs: 40, activeKvBlocks: 2000 });
+    equal(core.route(req, 0, 1).disaggregated, false, "without SLOs the shorter own TTFT wins");
+    // Step 10 + 0.01 x 2,400 = 34 ms against a 40 ms TPOT SLO: 6 ms of headroom.
+    core.configure({ interferenceWeight: 0, slo: { ttftMs: 5000, tpotMs: 40 } });
+    equal(core.route(req, 0, 1).disaggregated, true, "the co-runners' headroom is priced");
+    // With ample headroom the same stall costs no miss, and the local path is back.
+    core.configure({ interferenceWeight: 0, slo: { ttftMs: 5000, tpotMs: 1000 } });
+    equal(core.route(req, 0, 1).disaggregated, false, "ample headroom: nothing to protect");
+  });
+
+  test("SLO: a request late on every path gains nothing by its own TTFT, so it spares busy decode time", () => {
+    const specs: EndpointSpec[] = [{ role: "prefill", ...GPU }, { role: "decode", ...GPU }];
+    const req: RouteRequest = { promptTokens: 8000, outputTokens: 50 };
+    // Both paths are far past a 100 ms TTFT SLO; locally 5 sequences would stall 800 ms each.
+    const core = fleet(make, { interferenceWeight: 0.3, slo: { ttftMs: 100, tpotMs: 500 } }, specs);
+    core.setLoad(0, { queuedPrefillTokens: 12000 });
+    core.setLoad(1, { activeSeqs: 5, activeKvBlocks: 100 });
+    equal(core.route(req, 0, 1).disaggregated, true, "late anyway: do not take d's time");
+    core.configure({ interferenceWeight: 0.3, slo: OFF });
+    equal(core.route(req, 0, 1).disaggregated, false, "pure ms: the local prefill is shorter");
+  });
+
+  test("SLO admission: no endpoint is lifted past the TPOT SLO; the request waits instead", () => {
+    const core = fleet(make, { disaggregation: "never", slo: { ttftMs: 2000, tpotMs: 20 } }, [
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+    ]);
+    const req: RouteRequest = { promptTokens: 1000, outputTokens: 100 };
+    // Endpoint 0 steps at 10 + 0.01 x 1,400 = 24 ms with the request: past 20 x 1.1.
+    core.setLoad(0, { activeSeqs: 10, activeKvBlocks: 1330 });
+    deepEqual(spread(core, req, "decode"), new Set([1]));
+    core.setLoad(1, { activeSeqs: 10, activeKvBlocks: 1330 });
+    equal(core.route(req, 0, 1).status, "no-decode-capacity");
+    // KV still pending (requests prefilling elsewhere) neither fills KV nor lifts the step.
+    core.setLoad(1, { activeKvBlocks: 1330, pendingKvBlocks: 1330 });
+    equal(core.route(req, 0, 1).decode, 1);
+    core.configure({ disaggregation: "never", slo: OFF });
+    equal(core.route(req, 0, 1).status, "ok", "without SLOs only KV limits admission");
+  });
+
+  test("seats: a decode endpoint at its max_num_seqs costs the wait for a seat", () => {
+    const core = fleet(make, { disaggregation: "never", slo: OFF }, [
+      { role: "both", ...GPU, maxNumSeqs: 8 },
+      { role: "both", ...GPU, maxNumSeqs: 8 },
+    ]);
+    const req: RouteRequest = { promptTokens: 100, outputTokens: 100 };
+    // 0 is less loaded in KV but full in seats: the wait (one finish ~ 100 x step / 8) counts.
+    core.setLoad(0, { activeSeqs: 8, activeKvBlocks: 100 });
+    core.setLoad(1, { activeSeqs: 7, activeKvBlocks: 600 });
+    deepEqual(spread(core, req, "decode"), new Set([1]));
+    core.setEndpoint(0, { role: "both", ...GPU });
+    core.setLoad(0, { activeSeqs: 8, activeKvBlocks: 100 });
+    deepEqual(spread(core, req, "decode"), new Set([0]), "no seat limit known: KV decides");
+  });
+
+  test("dual pools: spillover is priced against waiting, not forced by a queue length", () => {
+    const specs: EndpointSpec[] = [{ role: "prefill", ...GPU }, { role: "decode", ...GPU }];
+    const core = fleet(make, { disaggregation: "always" }, specs);
+    const req: RouteRequest = { promptTokens: 2000, outputTokens: 50 };
+    core.setLoad(1, { activeSeqs: 2, activeKvBlocks: 100 });
+    equal(core.route(req, 0, 1).disaggregated, true, "an idle prefill pool: no spill");
+    // 40,000 queued tokens: 4 s of waiting against a 2 s TTFT SLO, and d has headroom.
+    core.setLoad(0, { queuedPrefillTokens: 40000 });
+    equal(core.route(req, 0, 1).disaggregated, false, "waiting would miss the SLO: spill");
+    core.configure({ disaggregation: "always", slo: OFF });
+    equal(core.route(req, 0, 1).disaggregated, true, "without SLOs nothing is late: wait");
   });
 
   test("dual pools without spillover report no prefill capacity clearly", () => {

@@ -124,7 +124,10 @@ Deno.test("layouts: shared, dual and conditional pools run and report per-pool T
       "prefill",
     ]]] as const
   ) {
-    const runs = await compare({ ...SMALL, layout, gpus: 4 }, "optimized");
+    // Dual pools prefill on the prefill pool only (without spillover, which the policy may
+    // otherwise choose when waiting would miss the TTFT SLO).
+    const policy = { predictive: { allowSpillover: false } };
+    const runs = await compare({ ...SMALL, layout, gpus: 4, policy }, "optimized");
     deepEqual(Object.keys(runs.optimized.ttftByPool).sort(), [...pools].sort(), layout);
   }
 });

@@ -20,8 +20,24 @@ export const predictiveSchema = z.object({
   ...fleetFields,
   ...modelFields,
   ...staticPdFields,
-  /** A prefill endpoint with more queued prompt tokens takes no new work (spillover trigger). */
-  prefillQueueLimitTokens: nonNegative,
+  /**
+   * Optional hard cap: a prefill endpoint with more queued prompt tokens takes no new work.
+   * Absent (the default), no endpoint is ever excluded for its queue: waiting for the prefill
+   * pool is priced against prefilling locally (docs/POLICY.md, "SLO terms").
+   */
+  prefillQueueLimitTokens: nonNegative.optional(),
+  /**
+   * The objective as SLOs (docs/POLICY.md, "SLO terms"): a predicted miss of the request's own
+   * TTFT or TPOT, or a co-running sequence pushed past the TPOT SLO, costs
+   * `missWeight x (ttftMs + outputTokens x tpotMs)` ms, ramping in over +-band of the SLO.
+   * Hosts set ttftMs/tpotMs from their SLOs; 0 turns the terms off (pure marginal ms).
+   */
+  slo: z.object({
+    ttftMs: nonNegative,
+    tpotMs: nonNegative,
+    missWeight: nonNegative,
+    band: z.number().gt(0).max(1),
+  }).strict(),
   /** Candidates within max(tieWindowMs, tieWindowRelative * best) of the best cost are ties. */
   tieWindowMs: nonNegative,
   tieWindowRelative: z.number().min(0).max(1),
@@ -56,10 +72,10 @@ export const PREDICTIVE_DEFAULTS: PredictiveConfig = {
   policy: "predictive",
   ...COMMON_DEFAULTS,
   ...STATIC_PD_DEFAULTS,
-  prefillQueueLimitTokens: 65536,
+  slo: { ttftMs: 2000, tpotMs: 50, missWeight: 1, band: 0.1 },
   tieWindowMs: 1,
   tieWindowRelative: 0.01,
-  interferenceWeight: 1,
+  interferenceWeight: 0.3,
   candidateSample: 0,
   migration: { budget: 8, windowMs: 1000, gapMs: 50, overheadMs: 5, maxMovesPerPlan: 4 },
 };

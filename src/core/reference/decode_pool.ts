@@ -1,29 +1,61 @@
 /**
  * The decode stage's per-endpoint score (docs/POLICY.md, "Routing", step 2), TS reference:
  * decode step, local and remote prefill costs, and the latency the request adds on d: its own
- * TTFT and output tokens plus the delay it imposes on the sequences decoding there.
+ * TTFT and output tokens, the delay it imposes on the sequences decoding there, the wait for a
+ * seat, and the SLO misses it is predicted to cause (docs/POLICY.md, "SLO terms").
  */
 import { Cfg, Ctr, Disaggregation, Req, Role } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { fitsKv, pmin, stepTimeMs, tpotScale, uncachedTokens } from "./model.ts";
+import {
+  fitsKv,
+  pmax,
+  pmin,
+  prefillTimeMs,
+  seatWaitMs,
+  sloRamp,
+  stepTimeMs,
+  tpotScale,
+  uncachedTokens,
+} from "./model.ts";
 import { tieThreshold } from "./pick.ts";
-import { prefillCostMs, prefillEligible, remoteTtft } from "./prefill_pool.ts";
+import { prefillEligible, remoteTtft } from "./prefill_pool.ts";
 import { type Members, sampleMembers } from "./sample.ts";
 
-export function decodeEligible(s: CoreState, e: number, reqKv: number): boolean {
-  return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0 && fitsKv(s, e, reqKv);
+export function decodeEligible(s: CoreState, e: number, reqKv: number, now: number): boolean {
+  return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0 && fitsKv(s, e, reqKv) &&
+    withinTpotSlo(s, e, reqKv, now);
 }
 
-/** Decode endpoint d's scores; `local`, `self`, `remote`, `ttft` are prefill costs. */
+/**
+ * SLO admission: with SLOs set, d takes no sequence that would lift its predicted step past
+ * the top of the TPOT SLO band (every sequence there would miss): the request waits at the
+ * router instead, like one that finds no KV. As for KV room, the step counts the KV resident
+ * now, not KV still pending.
+ */
+function withinTpotSlo(s: CoreState, d: number, reqKv: number, now: number): boolean {
+  const cfg = s.config;
+  const tpotSlo = cfg[Cfg.SLO_TPOT_MS];
+  return !(cfg[Cfg.SLO_TTFT_MS] > 0 && tpotSlo > 0) ||
+    stepTimeMs(s, d, s.activeKv[d] - s.pendingKv[d] + reqKv, now) <=
+      tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
+}
+
+/** Decode endpoint d's scores; `local`, `self`, `remote` are prefill costs. */
 export interface DecodeView {
   step: number;
   local: number;
   /** local(d) if d may prefill for itself, else +Infinity. */
   self: number;
   remote: number;
-  ttft: number;
   /** Delay the request's KV imposes on d's running sequences over its output. */
   decodeInterference: number;
+  /** The whole cost of d with a local prefill and with the best remote one (+Infinity: none). */
+  costLocal: number;
+  costRemote: number;
+  /** d's cost: the path the mode allows and prices lower. */
+  cost: number;
+  /** The remote path is the chosen one. */
+  useRemote: boolean;
 }
 
 /** Scores decode endpoint d into `out` (reused, so nothing is allocated per endpoint). */
@@ -37,36 +69,82 @@ export function scoreDecode(
 ): void {
   const cfg = s.config;
   const prompt = s.request[Req.PROMPT_TOKENS];
+  const output = s.request[Req.OUTPUT_TOKENS];
   const mode = cfg[Cfg.DISAGGREGATION];
+  const w = cfg[Cfg.INTERFERENCE_WEIGHT];
   const anyPrefill = minAll < Infinity;
-  const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, now);
+  const seqs = s.activeSeqs[d];
+  const kvNow = s.activeKv[d];
+  const step = stepTimeMs(s, d, kvNow + reqKv, now);
+  const stepNow = stepTimeMs(s, d, kvNow, now);
   const u = uncachedTokens(s, d, prompt);
-  const local = prefillCostMs(s, d, u, now);
+  const ownLocal = prefillTimeMs(s, d, u, now);
+  const stall = u * s.prefillMsPerToken[d];
+  const prefillStall = w * seqs * stall;
+  const local = ownLocal + prefillStall;
   const considerRemote = mode === Disaggregation.ALWAYS
     ? anyPrefill
     : mode === Disaggregation.CONDITIONAL && anyPrefill && u >= cfg[Cfg.LOCAL_PREFILL_MAX_TOKENS];
   const self = prefillEligible(s, d) ? local : Infinity;
   const remote = considerRemote ? remoteTtft(s, d, step, minAll, prompt, self) : Infinity;
-  let ttft: number;
+  const seatWait = seatWaitMs(s, d, output, stepNow);
+  const decodeInterference = w * seqs * output * (step - stepNow);
+  const common = output * step + decodeInterference +
+    s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR] + seatWait;
+  const ttftSlo = cfg[Cfg.SLO_TTFT_MS], tpotSlo = cfg[Cfg.SLO_TPOT_MS];
+  let sloLocal = 0, sloRemote = 0, remoteLate = 0, ownWeight = 1;
+  if (ttftSlo > 0 && tpotSlo > 0) {
+    const band = cfg[Cfg.SLO_BAND];
+    const penalty = cfg[Cfg.SLO_MISS_WEIGHT] * (ttftSlo + output * tpotSlo);
+    const tpotMiss = sloRamp(step, tpotSlo, band);
+    const before = sloRamp(stepNow, tpotSlo, band);
+    const coRemote = seqs * pmax(0, tpotMiss - before);
+    // A local prefill of u tokens stalls every sequence on d for `stall` ms in total: one with
+    // n tokens to go gains stall / n ms per token and misses once that exceeds its headroom
+    // h, i.e. when n < stall / h. Sequences running at a given moment are length-biased (a
+    // long one is more likely to be running), so with x = stall / (h x output) the share of
+    // them short enough is taken as x^2 / (2 + 2x + x^2), a rational stand-in for the
+    // length-biased exponential's 1 - e^-x (1 + x) (no exp, so both cores agree exactly).
+    const scale = pmax(0, tpotSlo - step) * output;
+    const x = stall > 0 ? (scale > 0 ? stall / scale : Infinity) : 0;
+    const stalled = x === Infinity ? 1 : x * x / (2 + 2 * x + x * x);
+    const coLocal = coRemote + seqs * (1 - tpotMiss) * stalled;
+    remoteLate = sloRamp(remote + seatWait, ttftSlo, band);
+    const localLate = sloRamp(ownLocal + seatWait, ttftSlo, band);
+    sloLocal = penalty * (pmax(localLate, tpotMiss) + coLocal);
+    sloRemote = penalty * (pmax(remoteLate, tpotMiss) + coRemote);
+    // A request late whichever path it takes gains nothing by its own TTFT being shorter:
+    // only what it costs others still counts (a lost cause does not take decode GPUs' time).
+    ownWeight = 1 - (considerRemote ? pmin(localLate, remoteLate) : localLate);
+  }
+  const costLocal = ownLocal * ownWeight + prefillStall + common + sloLocal;
+  const costRemote = considerRemote ? remote * ownWeight + common + sloRemote : Infinity;
+  let useRemote: boolean;
+  let cost: number;
   if (mode === Disaggregation.ALWAYS) {
-    ttft = anyPrefill ? remote : (cfg[Cfg.ALLOW_SPILLOVER] !== 0 ? local : Infinity);
+    // Prefill is remote; local prefill (spillover) is a choice only where waiting for the
+    // prefill pool is predicted to cost the TTFT SLO, priced like any other path.
+    const spill = cfg[Cfg.ALLOW_SPILLOVER] !== 0;
+    if (anyPrefill) {
+      useRemote = !(spill && remoteLate > 0) || costRemote <= costLocal;
+      cost = useRemote ? costRemote : costLocal;
+    } else {
+      useRemote = false;
+      cost = spill ? costLocal : Infinity;
+    }
   } else {
-    ttft = pmin(local, remote);
+    useRemote = costRemote < costLocal;
+    cost = useRemote ? costRemote : costLocal;
   }
   out.step = step;
   out.local = local;
   out.self = self;
   out.remote = remote;
-  out.ttft = ttft;
-  out.decodeInterference = cfg[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[d] *
-    s.request[Req.OUTPUT_TOKENS] * (step - stepTimeMs(s, d, s.activeKv[d], now));
-}
-
-/** The latency the request adds on d: prefill cost, output tokens, interference, price. */
-export function decodeCost(s: CoreState, d: number, view: DecodeView): number {
-  const output = s.request[Req.OUTPUT_TOKENS];
-  return view.ttft + output * view.step + view.decodeInterference +
-    s.costPerHour[d] * s.config[Cfg.COST_MS_PER_DOLLAR_HOUR];
+  out.decodeInterference = decodeInterference;
+  out.costLocal = costLocal;
+  out.costRemote = costRemote;
+  out.cost = cost;
+  out.useRemote = useRemote;
 }
 
 /**
@@ -122,12 +200,12 @@ function scoreMembers(
   for (let j = 0; j < count; j++) {
     const d = list[j];
     // An endpoint whose bound is above the tie threshold of the best so far cannot tie.
-    if (!decodeEligible(s, d, reqKv) || decodeLowerBound(s, d, reqKv, now) > threshold) {
+    if (!decodeEligible(s, d, reqKv, now) || decodeLowerBound(s, d, reqKv, now) > threshold) {
       s.cost[d] = Infinity;
       continue;
     }
     scoreDecode(s, d, reqKv, minAll, now, view);
-    const cost = decodeCost(s, d, view);
+    const cost = view.cost;
     s.cost[d] = cost;
     if (cost < best) {
       best = cost;

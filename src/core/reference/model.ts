@@ -66,7 +66,7 @@ export function ttftScale(s: CoreState, e: number, now: number): number {
  * them stalls for the prefill's compute time (weighted by `interferenceWeight`).
  */
 export function prefillInterferenceMs(s: CoreState, e: number, uncached: number): number {
-  return s.config[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[e] * uncached * s.prefillMsPerToken[e];
+  return s.config[Cfg.INTERFERENCE_WEIGHT] * s.activeSeqs[e] * (uncached * s.prefillMsPerToken[e]);
 }
 
 /**
@@ -99,9 +99,12 @@ export function tpotScale(s: CoreState, e: number, now: number): number {
   );
 }
 
-/** Whether `e` can take `extraKv` more blocks (GPU up to the usage limit, then its host slab). */
+/**
+ * Whether `e` can take `extraKv` more blocks (GPU up to the usage limit, then its host slab).
+ * KV still pending (of requests prefilling elsewhere) does not count: it arrives later.
+ */
 export function fitsKv(s: CoreState, e: number, extraKv: number): boolean {
-  return s.activeKv[e] + extraKv <=
+  return s.activeKv[e] - s.pendingKv[e] + extraKv <=
     s.kvCapacity[e] * s.config[Cfg.DECODE_KV_USAGE_LIMIT] + s.hostKvFree[e];
 }
 
@@ -129,4 +132,24 @@ export function transferMs(cfg: Float64Array, link: number, tokens: number): num
     default:
       return tokens * cfg[Cfg.XFER_MS_PER_TOKEN_NETWORK] + cfg[Cfg.XFER_LATENCY_MS_NETWORK];
   }
+}
+
+/**
+ * How much of an SLO miss a predicted value `x` counts as: 0 below (1 - band) x slo, 1 above
+ * (1 + band) x slo, linear between (docs/POLICY.md, "SLO terms"). `slo` > 0.
+ */
+export function sloRamp(x: number, slo: number, band: number): number {
+  return pmin(1, pmax(0, (x / slo - (1 - band)) / (2 * band)));
+}
+
+/**
+ * Expected wait for a seat on d when its sequences fill `maxSeqs` (vLLM's max_num_seqs): the
+ * requests beyond the limit wait, each for one of the running sequences to finish, which
+ * happens about every `output * step / maxSeqs` ms. 0 when the limit is unknown (0) or not
+ * reached.
+ */
+export function seatWaitMs(s: CoreState, d: number, output: number, stepNow: number): number {
+  const seats = s.maxSeqs[d];
+  const excess = s.activeSeqs[d] + 1 - seats;
+  return seats > 0 && excess > 0 ? excess * output * stepNow / seats : 0;
 }

@@ -70,8 +70,11 @@ function decideWithGroups(
     local: 0,
     self: 0,
     remote: 0,
-    ttft: 0,
     decodeInterference: 0,
+    costLocal: 0,
+    costRemote: 0,
+    cost: 0,
+    useRemote: false,
   };
 
   const decode: Members = { list: s.decodePool, count: 0 };
@@ -85,23 +88,18 @@ function decideWithGroups(
   }
 
   scoreDecode(s, d, reqKv, minAll, now, view);
-  const useRemote = mode === Disaggregation.ALWAYS ? minAll < Infinity : view.remote < view.local;
   let p = d;
-  let prefillCost = view.local;
   let transfer = 0;
-  if (useRemote) {
+  if (view.useRemote) {
     p = pickPrefill(s, prefill, d, view, prefillDraw);
     transfer = transferMs(cfg, linkClass(s, p, d), prompt);
-    prefillCost = p === d ? view.self : s.prefillTime[p] + transfer + view.step;
   }
   // The reported TTFT is the request's own: the prefill time without the interference term.
   const uncached = uncachedTokens(s, p, prompt);
   const ownPrefill = prefillTimeMs(s, p, uncached, now);
   const ttft = p === d ? ownPrefill : ownPrefill + transfer + view.step;
-  const cost = prefillCost + output * view.step + view.decodeInterference +
-    s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR];
   writeModelTimes(s, p, d, uncached, transfer, reqKv);
-  return writeDecision(res, p, d, ttft, view.step, uncached, transfer, cost);
+  return writeDecision(res, p, d, ttft, view.step, uncached, transfer, view.cost);
 }
 
 /**

@@ -86,9 +86,13 @@ export async function runPoolsScenario(
     ["spillover", {
       ...dedicated,
       policy: {
+        // The seed spilled one long prompt by hand: reproduced with the optional queue-limit
+        // trigger alone (SLO terms off, the ms-only weights of that time).
         predictive: {
           localPrefillMaxTokens: o.longTokens,
           prefillQueueLimitTokens: 4.5 * o.longTokens,
+          interferenceWeight: 1,
+          slo: { ttftMs: 0, tpotMs: 0 },
         },
       },
     }, "optimized"],
