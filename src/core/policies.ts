@@ -201,6 +201,12 @@ export function policyInfo(name: PolicyName): PolicyInfo {
   return BY_NAME.get(name)!;
 }
 
+/** The config fields `name`'s schema accepts (what a shared override may set on it). */
+export function policyFields(name: PolicyName): ReadonlySet<string> {
+  const schema = policyInfo(name).schema as unknown as { shape: Record<string, unknown> };
+  return new Set(Object.keys(schema.shape));
+}
+
 export function isPolicyName(name: string): name is PolicyName {
   return BY_NAME.has(name);
 }

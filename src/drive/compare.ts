@@ -2,17 +2,19 @@
  * Comparisons on live engines (or emulators): the same workload through a router started here
  * for each layout and policy. Layouts: `shared` (every engine prefills and decodes, never
  * disaggregate), `dual` (the first `prefillCount` engines prefill, the rest decode, always
- * disaggregate), `conditional` (those pools, disaggregating per request). Policies:
- * `round-robin` (the baseline) and `predictive`. Each run gets its own run directory, so the
+ * disaggregate), `conditional` (those pools, disaggregating per request). Policies: any of the
+ * policy table (src/core/policies.ts); round robin's runs are labelled `baseline` and
+ * predictive's `optimized`, the peers' by name. Each run gets its own run directory, so the
  * per-pool TTFT, queue depth and per-GPU admissions of every layout sit side by side.
  */
+import { policyFields, type PolicyName } from "../core/policies.ts";
 import { resolveRouterConfig, type RouterConfigInput } from "../router/config.ts";
 import { startRouter } from "../router/server.ts";
 import { type DriveOptions, type DriveResult, runDrive } from "./load.ts";
 import { discoverTarget } from "./targets.ts";
 
 export type Layout = "shared" | "dual" | "conditional";
-export type PolicyName = "round-robin" | "predictive";
+export type { PolicyName } from "../core/policies.ts";
 
 export interface FleetRun {
   readonly label: string;
@@ -25,7 +27,11 @@ export function fleetRuns(layouts: readonly Layout[], policies: readonly PolicyN
   const out: FleetRun[] = [];
   for (const layout of layouts) {
     for (const policy of policies) {
-      const p = policy === "round-robin" ? "baseline" : "optimized";
+      const p = policy === "round-robin"
+        ? "baseline"
+        : policy === "predictive"
+        ? "optimized"
+        : policy;
       const label = layouts.length > 1 && policies.length > 1
         ? `${layout}-${p}`
         : layouts.length > 1
@@ -69,10 +75,16 @@ export function routerConfigFor(
     : run.layout === "dual"
     ? "always"
     : "conditional";
-  return resolveRouterConfig(base, {
+  // Shared overrides apply where the policy has the field (a migration budget means nothing
+  // to a peer, whose schema would reject it).
+  const fields = policyFields(run.policy);
+  const shared = Object.fromEntries(
+    Object.entries(base.policy ?? {}).filter(([k]) => fields.has(k) && k !== "policy"),
+  );
+  return resolveRouterConfig({ ...base, policy: {} }, {
     port: 0,
     endpoints,
-    policy: { ...(base.policy ?? {}), policy: run.policy, disaggregation },
+    policy: { ...shared, policy: run.policy, disaggregation },
   });
 }
 

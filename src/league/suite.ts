@@ -62,7 +62,13 @@ export function parseSuite(input: unknown, where: string): Suite {
 /** The shipped suite, or the one in `path`. */
 export async function loadSuite(path?: string): Promise<Suite> {
   if (path === undefined) return parseSuite(shipped, "src/league/suite.json");
-  return parseSuite(await readJson(path, "league suite"), `'${path}'`);
+  let input: unknown;
+  try {
+    input = await readJson(path, "league suite");
+  } catch (e) {
+    throw new SuiteError((e as Error).message);
+  }
+  return parseSuite(input, `'${path}'`);
 }
 
 /** Keeps the scenarios named in `names`, in the suite's order; unknown names are an error. */

@@ -30,6 +30,10 @@ interface Load {
   queued: number;
   seqs: number;
   kv: number;
+  /** Requests prefilling here for another endpoint (own only). */
+  pre: number;
+  /** Of `kv`, the blocks of requests still prefilling elsewhere (own only). */
+  pending: number;
 }
 
 /** The router's record of one dispatched request. */
@@ -67,7 +71,8 @@ export class LoadBook {
     private readonly outputPrior: number,
     private readonly capByMaxTokens = true,
   ) {
-    const zero = () => Array.from({ length: count }, () => ({ queued: 0, seqs: 0, kv: 0 }));
+    const zero = () =>
+      Array.from({ length: count }, () => ({ queued: 0, seqs: 0, kv: 0, pre: 0, pending: 0 }));
     this.own = zero();
     this.external = zero();
     this.scrapedAt = new Array(count).fill(-Infinity);
@@ -87,6 +92,10 @@ export class LoadBook {
     this.own[prefill].queued += decision.uncachedTokens;
     this.own[decode].seqs += 1;
     this.own[decode].kv += decision.requestKvBlocks;
+    if (decision.disaggregated) {
+      this.own[prefill].pre += 1;
+      this.own[decode].pending += decision.requestKvBlocks;
+    }
     this.sync(prefill);
     if (decode !== prefill) this.sync(decode);
     return { decision, decode, prefillPending: true, seqOpen: true, slot: -1, decidedAt: now };
@@ -95,27 +104,34 @@ export class LoadBook {
   /** The prefill finished (prefill answer, or the first token of a local prefill). */
   prefillDone(r: Routed, blocks: readonly number[]): void {
     if (!r.prefillPending) return;
-    r.prefillPending = false;
     const p = r.decision.prefill;
-    this.own[p].queued -= r.decision.uncachedTokens;
-    this.sync(p);
+    this.#prefillLeaves(r);
     this.#cache(p, blocks);
     if (r.decode !== p) this.#cache(r.decode, blocks);
   }
 
   /** The request left its decode endpoint (finished, failed, cancelled or shed). */
   release(r: Routed): void {
-    if (r.prefillPending) {
-      r.prefillPending = false;
-      this.own[r.decision.prefill].queued -= r.decision.uncachedTokens;
-      this.sync(r.decision.prefill);
-    }
+    if (r.prefillPending) this.#prefillLeaves(r);
     this.closeSlot(r);
     if (!r.seqOpen) return;
     r.seqOpen = false;
     this.own[r.decode].seqs -= 1;
     this.own[r.decode].kv -= r.decision.requestKvBlocks;
     this.sync(r.decode);
+  }
+
+  /** `r`'s prompt left its prefill endpoint's queue; its decode KV is no longer pending. */
+  #prefillLeaves(r: Routed): void {
+    r.prefillPending = false;
+    const { prefill: p, decode: d } = r.decision;
+    this.own[p].queued -= r.decision.uncachedTokens;
+    if (r.decision.disaggregated) {
+      this.own[p].pre -= 1;
+      this.own[d].pending -= r.decision.requestKvBlocks;
+      this.sync(d);
+    }
+    this.sync(p);
   }
 
   /** Registers `r` with the migration planner (it may move until its decode starts). */
@@ -201,6 +217,13 @@ export class LoadBook {
     ext.queued = Math.max(0, waiting - own.seqs) * meanPromptTokens;
     this.scrapedAt[i] = now;
     this.sync(i);
+    // The engine's own counts as scraped, for policies that score with them (llm-d).
+    this.core.setLoad(i, {
+      waitingRequests: waiting,
+      runningRequests: Math.max(0, seqs - waiting),
+      kvUsage: kvBlocks / Math.max(1, this.core.state.kvCapacity[i]),
+      metricsAtMs: now,
+    });
   }
 
   /** Drops external load whose scrape is older than `staleAfterMs`. */
@@ -224,7 +247,7 @@ export class LoadBook {
     const own = this.own[i];
     const ext = this.external[i];
     // Own counts only go below zero through a bookkeeping bug; never hand those to the core.
-    if (own.queued < 0 || own.seqs < 0 || own.kv < 0) {
+    if (own.queued < 0 || own.seqs < 0 || own.kv < 0 || own.pre < 0 || own.pending < 0) {
       throw new Error(
         `router accounting went negative on endpoint ${i}: ${JSON.stringify(own)}; this is a bug`,
       );
@@ -233,6 +256,8 @@ export class LoadBook {
       queuedPrefillTokens: own.queued + ext.queued,
       activeSeqs: own.seqs + ext.seqs,
       activeKvBlocks: own.kv + ext.kv,
+      prefillSeqs: own.pre,
+      pendingKvBlocks: own.pending,
     });
   }
 

@@ -26,6 +26,7 @@ import { resolveSimConfig, type SimConfig, SimConfigError } from "../../sim/conf
 import { resolveWorkload, WorkloadError } from "../../workload/resolve.ts";
 import { SYNTHETIC_PRESETS } from "../../workload/synthetic.ts";
 import { TraceError } from "../../workload/trace_error.ts";
+import { POLICY_NAMES } from "../../core/policies.ts";
 import { CliError } from "../errors.ts";
 import { comparisonTable } from "../format/comparison_table.ts";
 import { gpuTable, poolTable } from "../format/pool_table.ts";
@@ -33,6 +34,7 @@ import {
   parseDurationMs,
   parseGpuIndexes,
   parseNonNegativeInt,
+  parsePolicyList,
   parsePositiveInt,
   parsePositiveNumber,
   parseUrlList,
@@ -52,7 +54,6 @@ function parseList<T extends string>(allowed: readonly T[]) {
 }
 
 const LAYOUTS = ["shared", "dual", "conditional"] as const;
-const POLICIES = ["round-robin", "predictive"] as const;
 
 export function driveCommand() {
   return new Command("drive")
@@ -80,8 +81,8 @@ export function driveCommand() {
     )
     .option(
       "--policies <list>",
-      "with --engines/--model: round-robin, predictive",
-      parseList(POLICIES),
+      `with --engines/--model: any of ${POLICY_NAMES.join(", ")}`,
+      parsePolicyList,
     )
     .option(
       "--prefill-count <n>",

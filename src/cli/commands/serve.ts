@@ -14,6 +14,7 @@ import {
 } from "../../router/config.ts";
 import { startRouter } from "../../router/server.ts";
 import { TopologyInputError } from "../../topology/mod.ts";
+import { POLICY_NAMES } from "../../core/policies.ts";
 import { CliError } from "../errors.ts";
 import {
   parseBytes,
@@ -76,14 +77,23 @@ export function serveCommand() {
       parseEndpoint,
     )
     .addOption(
-      new Option("--policy <policy>", "routing policy").choices(
-        ["round-robin", "predictive"] as const,
-      ),
+      new Option("--policy <policy>", "routing policy (src/core/policies.ts; docs/POLICY.md)")
+        .choices(POLICY_NAMES),
     )
     .addOption(
       new Option("--disaggregation <mode>", "prefill/decode split").choices(
         ["never", "always", "conditional"] as const,
       ),
+    )
+    .option(
+      "--slo-ttft-ms <ms>",
+      "the TTFT SLO the predictive policy prices (default 2000)",
+      parsePositiveNumber,
+    )
+    .option(
+      "--slo-tpot-ms <ms>",
+      "the TPOT SLO the predictive policy prices (default 50 ms/token)",
+      parsePositiveNumber,
     )
     .option("--model <name>", "model preset the engines run (for predicted rates)")
     .option("--gpu <name>", "GPU preset of the engines")
@@ -162,6 +172,12 @@ export function serveCommand() {
       if (opts.policy) policy.policy = opts.policy;
       if (opts.disaggregation) policy.disaggregation = opts.disaggregation;
       if (opts.migrationBudget !== undefined) policy.migration = { budget: opts.migrationBudget };
+      if (opts.sloTtftMs !== undefined || opts.sloTpotMs !== undefined) {
+        policy.slo = {
+          ...(opts.sloTtftMs !== undefined && { ttftMs: opts.sloTtftMs }),
+          ...(opts.sloTpotMs !== undefined && { tpotMs: opts.sloTpotMs }),
+        };
+      }
       if (Object.keys(policy).length > 0) flags.policy = policy;
       const telemetry: Record<string, unknown> = {};
       if (opts.scrapeInterval !== undefined) telemetry.scrapeIntervalMs = opts.scrapeInterval;
