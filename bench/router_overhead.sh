@@ -9,7 +9,8 @@
 #
 #   bench/router_overhead.sh [concurrency ...]     (default: 100 500)
 # Environment: SECONDS_PER_RUN (10), MAX_TOKENS (16), PROMPT_CHARS (2000), SPEED (1: the
-# emulators' --speed, and the router's --engine-speed), DENO (deno).
+# emulators' --speed, and the router's --engine-speed), DENO (deno), VARIANTS (policy/relay
+# pairs, default "round-robin/inspect predictive/inspect predictive/passthrough").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,7 +82,7 @@ client() {
 
 # pdroute variants: policy/relay.
 first=1
-for variant in round-robin/inspect predictive/inspect predictive/passthrough; do
+for variant in ${VARIANTS:-round-robin/inspect predictive/inspect predictive/passthrough}; do
   policy=${variant%/*} relay=${variant#*/}
   run serve --port $ROUTER --both http://127.0.0.1:$E1,http://127.0.0.1:$E2 \
     --disaggregation never --policy "$policy" --relay "$relay" --engine-speed "$SPEED" \

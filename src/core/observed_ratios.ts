@@ -54,10 +54,13 @@ export class ObservedRatios {
 export class ObservedTimes {
   readonly #ttft: ObservedRatios;
   readonly #tpot: ObservedRatios;
+  /** Per endpoint: prompt tokens whose prefill completed there, cumulative. */
+  readonly #prefilled: number[];
 
   constructor(private readonly core: ScoringCore, count: number, alpha: number) {
     this.#ttft = new ObservedRatios(count, alpha);
     this.#tpot = new ObservedRatios(count, alpha);
+    this.#prefilled = new Array(count).fill(0);
   }
 
   /** A first token on prefill endpoint `e`, measured and predicted from the same decision. */
@@ -70,5 +73,40 @@ export class ObservedTimes {
   tpot(e: number, measuredMs: number, predictedMs: number, now: number): void {
     const ratio = this.#tpot.add(e, measuredMs, predictedMs);
     if (ratio > 0) this.core.setLoad(e, { tpotObservedRatio: ratio, tpotObservedAtMs: now });
+  }
+
+  /** Prompt tokens whose prefill completed on `e` (the router's own requests). */
+  prefillCompleted(e: number, tokens: number): void {
+    if (tokens > 0) this.#prefilled[e] += tokens;
+  }
+
+  /** Taken at a sequence's first token on decode endpoint `d`, for `decodeFinished`. */
+  decodeMark(d: number): number {
+    return this.#prefilled[d];
+  }
+
+  /**
+   * A stream that decoded on `d` from its first token (`mark`, from `decodeMark`) to now, as
+   * predicted at its decision (`stepModelMs`, the model step before observed factors): its
+   * measured TPOT against the model's TPOT for the same life. That is the mean of the model step
+   * at the decision and at the finish (the batch changed meanwhile), plus its share of the
+   * prefills `d` computed while it decoded (`prefillMsPerToken` each token, spread over its
+   * tokens): a shared endpoint's steps carry the chunks of other requests' prefills, and a
+   * ratio against the bare step would read that interference, largest where the batch is
+   * smallest, as a slow GPU.
+   */
+  decodeFinished(
+    d: number,
+    measuredMs: number,
+    stepModelMs: number,
+    mark: number,
+    outputTokens: number,
+    now: number,
+  ): void {
+    const s = this.core.state;
+    const stepNow = s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * s.activeKv[d];
+    const stalls = (this.#prefilled[d] - mark) * s.prefillMsPerToken[d] /
+      Math.max(1, outputTokens - 1);
+    this.tpot(d, measuredMs, (stepModelMs + stepNow) / 2 + stalls, now);
   }
 }

@@ -68,6 +68,14 @@ export function routerStatus(ctx: RouterContext) {
         : null,
       scrapeError: ctx.scraper.errors[e.index],
       prefixHitRate: ctx.scraper.latest[e.index]?.prefixHitRate ?? null,
+      // What the predictive policy prices from measurements (docs/POLICY.md, "Predicted
+      // times"): observed/predicted ratios, 0 before the first observation.
+      observed: {
+        ttftRatio: s.ttftObs[e.index],
+        tpotRatio: s.tpotObs[e.index],
+        ttftAgeMs: s.ttftObs[e.index] > 0 ? Math.round(now - s.ttftObsAt[e.index]) : null,
+        tpotAgeMs: s.tpotObs[e.index] > 0 ? Math.round(now - s.tpotObsAt[e.index]) : null,
+      },
     })),
   };
 }

@@ -49,6 +49,8 @@ export interface Routed {
   slot: number;
   /** Router clock at the decision: its TTFT prediction counts from here. */
   readonly decidedAt: number;
+  /** The decode endpoint's completed-prefill count at the first token (ObservedTimes). */
+  decodeMark: number;
 }
 
 export class LoadBook {
@@ -98,13 +100,22 @@ export class LoadBook {
     }
     this.sync(prefill);
     if (decode !== prefill) this.sync(decode);
-    return { decision, decode, prefillPending: true, seqOpen: true, slot: -1, decidedAt: now };
+    return {
+      decision,
+      decode,
+      prefillPending: true,
+      seqOpen: true,
+      slot: -1,
+      decidedAt: now,
+      decodeMark: 0,
+    };
   }
 
   /** The prefill finished (prefill answer, or the first token of a local prefill). */
   prefillDone(r: Routed, blocks: readonly number[]): void {
     if (!r.prefillPending) return;
     const p = r.decision.prefill;
+    this.#observed.prefillCompleted(p, r.decision.uncachedTokens);
     this.#prefillLeaves(r);
     this.#cache(p, blocks);
     if (r.decode !== p) this.#cache(r.decode, blocks);
@@ -167,13 +178,21 @@ export class LoadBook {
     // The prediction was for the endpoint the decision chose; a moved request has none.
     const d = r.decode;
     if (outputTokens > 1 && d === r.decision.decode) {
-      this.#observed.tpot(d, tpotMs, r.decision.tpotModelMs, now);
+      this.#observed.decodeFinished(
+        d,
+        tpotMs,
+        r.decision.tpotModelMs,
+        r.decodeMark,
+        outputTokens,
+        now,
+      );
     }
   }
 
   /** The first token reached the router at `now` (any wait before the decision excluded). */
   firstToken(r: Routed, now: number): void {
     this.#observed.ttft(r.decision.prefill, now - r.decidedAt, r.decision.ttftModelMs, now);
+    r.decodeMark = this.#observed.decodeMark(r.decode);
   }
 
   /**

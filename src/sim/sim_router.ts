@@ -26,6 +26,8 @@ export interface Routed {
   prefillAccounted: boolean;
   /** Simulated time of the decision: its TTFT prediction counts from here. */
   readonly decidedAt: number;
+  /** The decode endpoint's completed-prefill count at the first token (ObservedTimes). */
+  decodeMark: number;
 }
 
 export class SimRouter {
@@ -99,6 +101,7 @@ export class SimRouter {
       slot: -1,
       prefillAccounted: true,
       decidedAt: now,
+      decodeMark: 0,
     };
   }
 
@@ -106,6 +109,7 @@ export class SimRouter {
   prefillDone(r: Routed): void {
     if (!r.prefillAccounted) return;
     r.prefillAccounted = false;
+    this.#observed.prefillCompleted(r.decision.prefill, r.decision.uncachedTokens);
     this.core.addLoad(
       r.decision.prefill,
       -r.decision.uncachedTokens,
@@ -128,6 +132,7 @@ export class SimRouter {
     this.prefillDone(r);
     // Measured from the decision, as predicted: a wait in the admission queue is not the engine's.
     this.#observed.ttft(r.decision.prefill, now - r.decidedAt, r.decision.ttftModelMs, now);
+    r.decodeMark = this.#observed.decodeMark(r.decodeEndpoint);
     // Only sequences the planner may move need a slot.
     if (this.core.migrates) {
       r.slot = this.core.sequences.open(
@@ -145,15 +150,22 @@ export class SimRouter {
     this.#outputCount++;
     const d = r.decodeEndpoint;
     const s = this.core.state;
+    // The prediction was for the endpoint the decision chose; a moved request has none.
+    if (outputTokens > 1 && d === r.decision.decode) {
+      this.#observed.decodeFinished(
+        d,
+        tpotMs,
+        r.decision.tpotModelMs,
+        r.decodeMark,
+        outputTokens,
+        now,
+      );
+    }
     // Release what dispatch added; the router's own counts can't go negative unless a bug.
     this.core.setLoad(d, {
       activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
       activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
     });
-    // The prediction was for the endpoint the decision chose; a moved request has none.
-    if (outputTokens > 1 && d === r.decision.decode) {
-      this.#observed.tpot(d, tpotMs, r.decision.tpotModelMs, now);
-    }
     this.closeSlot(r);
   }
 

@@ -1,5 +1,21 @@
 import { equal } from "node:assert/strict";
-import { ObservedRatios } from "../../src/core/observed_ratios.ts";
+import { ObservedRatios, ObservedTimes } from "../../src/core/observed_ratios.ts";
+import type { ScoringCore } from "../../src/core/scoring_core.ts";
+
+/** The part of a core ObservedTimes reads and writes. */
+function fakeCore(msPerToken: number, baseMs: number) {
+  const written: { tpotObservedRatio?: number }[] = [];
+  const core = {
+    state: {
+      decodeBaseMs: [baseMs],
+      decodeMsPerBlock: [0],
+      activeKv: [0],
+      prefillMsPerToken: [msPerToken],
+    },
+    setLoad: (_e: number, load: { tpotObservedRatio?: number }) => written.push(load),
+  } as unknown as ScoringCore;
+  return { core, written };
+}
 
 Deno.test("observed ratios: a ratio of moving averages, 0 until the first usable pair", () => {
   const r = new ObservedRatios(2, 0.5);
@@ -26,4 +42,26 @@ Deno.test("observed ratios: unusable pairs change nothing; the ratio stays in [1
   equal(r.add(0, 1e9, 1), 1000);
   const low = new ObservedRatios(1, 0.2);
   equal(low.add(0, 0, 10), 1 / 1000);
+});
+
+Deno.test("observed TPOT: prefills computed beside a stream are the model's, not a slow GPU", () => {
+  // A 10 ms step, 0.1 ms per prompt token: 1,000 prompt tokens prefilled while a 101-token
+  // stream decoded stall it by 100 ms, 1 ms per token, so 11 ms per token is what the model
+  // predicts for that life.
+  const { core, written } = fakeCore(0.1, 10);
+  const t = new ObservedTimes(core, 1, 0.5);
+  const mark = t.decodeMark(0);
+  t.prefillCompleted(0, 1000);
+  t.decodeFinished(0, 11, 10, mark, 101, 0);
+  equal(written.at(-1)?.tpotObservedRatio, 1);
+  // Against the bare step the same stream reads as a GPU 10% slower than modelled.
+  const bare = fakeCore(0.1, 10);
+  new ObservedTimes(bare.core, 1, 0.5).tpot(0, 11, 10, 0);
+  equal(bare.written.at(-1)?.tpotObservedRatio, 1.1);
+  // Prefills done before the first token are not the stream's.
+  const { core: c2, written: w2 } = fakeCore(0.1, 10);
+  const t2 = new ObservedTimes(c2, 1, 0.5);
+  t2.prefillCompleted(0, 5000);
+  t2.decodeFinished(0, 10, 10, t2.decodeMark(0), 101, 0);
+  equal(w2.at(-1)?.tpotObservedRatio, 1);
 });
