@@ -97,8 +97,8 @@ export const simConfigSchema = z.object({
     ),
     /**
      * How requests spread over replicas: "round-robin" in arrival order, or "session": by a
-     * hash of the request's first prefix block (its conversation or shared system prompt; the
-     * workloads carry no client id), round robin for requests with none.
+     * hash of the request's first two prefix blocks (its conversation or shared system prompt:
+     * the workloads carry no client id), round robin for requests with none.
      */
     replicaSpread: z.enum(["round-robin", "session"]),
   }).strict(),

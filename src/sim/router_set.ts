@@ -2,7 +2,8 @@
  * Router replicas in the simulator (`router.replicas`, `router.syncDelayMs`,
  * `router.replicaSpread`). Each replica is a SimRouter with its own scoring core: its own
  * accounting, observed ratios, output estimate, migration slots and prefix knowledge. Each
- * request goes to one replica (round robin, or by session: a hash of its first prefix block).
+ * request goes to one replica (round robin, or by session: a hash of its first two prefix
+ * blocks).
  * A replica's changes to its own accounting (dispatch, prefill done, finish, migration) and to
  * its approximate prefix mirror reach the other replicas `syncDelayMs` late, or never with no
  * sync (null). Precise prefix knowledge does not travel between replicas: each replica reads
@@ -52,8 +53,10 @@ export class RouterSet {
   replicaFor(req: SimRequest): number {
     const n = this.routers.length;
     if (n === 1) return 0;
-    if (this.config.router.replicaSpread === "session" && req.prefixBlocks.length > 0) {
-      return hash32(req.prefixBlocks[0]) % n;
+    const blocks = req.prefixBlocks;
+    if (this.config.router.replicaSpread === "session" && blocks.length > 0) {
+      // Two blocks: Mooncake's first block is one system prompt that every request shares.
+      return hash32(hash32(blocks[0]) ^ (blocks.length > 1 ? blocks[1] : 0)) % n;
     }
     const k = this.#next;
     this.#next = (k + 1) % n;

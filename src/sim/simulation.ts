@@ -36,7 +36,8 @@ import { policyInfo } from "../core/policies.ts";
 type Event =
   /** A job reaches an engine; `releaseFrom` >= 0 frees its KV on the prefill engine first. */
   | { kind: "deliver"; time: number; engine: number; job: Job; releaseFrom: number }
-  | { kind: "migrate"; time: number }
+  /** Replica `replica` plans migrations (replicas' timers are staggered over the interval). */
+  | { kind: "migrate"; time: number; replica: number }
   | { kind: "sample"; time: number }
   | { kind: "scrape"; time: number }
   /** A delayed message between router replicas, or a delayed KV event (src/sim/router_set.ts). */
@@ -137,7 +138,11 @@ export class Simulation implements EngineListener {
     this.#scheduleNextArrival();
     this.#push({ kind: "sample", time: 0 });
     if (this.#routers.first.core.migrates) {
-      this.#push({ kind: "migrate", time: this.run.config.router.migrationIntervalMs });
+      const interval = this.run.config.router.migrationIntervalMs;
+      const replicas = this.#bySlot.length;
+      for (let k = 0; k < replicas; k++) {
+        this.#push({ kind: "migrate", time: interval + k * interval / replicas, replica: k });
+      }
     }
     if (policyInfo(this.#routers.first.core.config.policy).readsMetrics) {
       this.#push({ kind: "scrape", time: 0 });
@@ -176,11 +181,12 @@ export class Simulation implements EngineListener {
         this.#engines[ev.engine].enqueue(ev.job, ev.time);
         break;
       case "migrate":
-        this.#planMigrations();
+        this.#planReplica(ev.replica);
         if (this.#busy()) {
           this.#push({
             kind: "migrate",
             time: ev.time + this.run.config.router.migrationIntervalMs,
+            replica: ev.replica,
           });
         }
         break;
@@ -198,6 +204,8 @@ export class Simulation implements EngineListener {
         break;
       case "call":
         ev.run();
+        // Another replica's release may have made room for a request waiting at the router.
+        if (this.#routerQueue.length > 0) this.#drainRouterQueue();
         break;
     }
   }
@@ -411,10 +419,6 @@ export class Simulation implements EngineListener {
     this.run.requestsCsv?.write(requestCsvRow(outcome));
     this.#inFlight--;
     this.#completedTotal++;
-  }
-
-  #planMigrations(): void {
-    for (let k = 0; k < this.#bySlot.length; k++) this.#planReplica(k);
   }
 
   /** Replica `k` plans moves of the sequences it routed. */
