@@ -149,3 +149,13 @@ export function parsePolicyList(value: string): PolicyName[] {
   }
   return out;
 }
+
+/** A delay in ms (a number >= 0), or "none": `--sync-delay-ms`. */
+export function parseDelayOrNone(value: string): number | "none" {
+  if (value.trim().toLowerCase() === "none") return "none";
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a number of ms >= 0 or 'none', got '${value}'`);
+  }
+  return n;
+}

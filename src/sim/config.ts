@@ -46,8 +46,15 @@ export const simConfigSchema = z.object({
     crossNuma: linkSchema,
     network: linkSchema,
   }).strict(),
-  /** vLLM-style engine options (src/engine_model/setup.ts). */
-  engine: engineOptionsSchema,
+  /**
+   * vLLM-style engine options (src/engine_model/setup.ts) and the engines' prefix-cache block
+   * size in tokens (a divisor of the workloads' 512-token prefix blocks; vLLM's is 16).
+   */
+  engine: engineOptionsSchema.extend({
+    prefixBlockTokens: z.number().int().refine((n) => n >= 1 && 512 % n === 0, {
+      message: "must divide 512 (1, 2, 4, 8, 16, 32, 64, 128, 256 or 512)",
+    }),
+  }).strict(),
   router: z.object({
     /** Which implementation of the scoring core decides. Identical decisions either way. */
     implementation: z.enum(["wasm", "reference"]),
@@ -68,6 +75,32 @@ export const simConfigSchema = z.object({
      * the policies that read them (llm-d refreshes every 50 ms by default).
      */
     scrapeIntervalMs: z.number().gt(0),
+    /**
+     * What the router knows of the engines' prefix caches (docs/SIMULATOR.md): "precise", their
+     * real contents at the engine's block size, evictions included, as from vLLM's KV events
+     * (`kvEventDelayMs` late); "approximate", what the live router does without KV events: a
+     * mirror of the full 512-token blocks it routed, recorded at prefill completion in its own
+     * LRU as large as an engine's prefix cache, never told of evictions.
+     */
+    prefixKnowledge: z.enum(["precise", "approximate"]),
+    /** With precise knowledge: how late an engine's KV event reaches the router (ms). */
+    kvEventDelayMs: z.number().min(0).max(3_600_000),
+    /** Router replicas, each with its own view of load and prefixes (1: one router). */
+    replicas: z.number().int().min(1).max(64),
+    /**
+     * How late each replica sees the others' dispatches, finishes and prefix-mirror updates
+     * (ms); null or "none": never (no sync).
+     */
+    syncDelayMs: z.preprocess(
+      (v) => v === "none" ? null : v,
+      z.number().min(0).max(3_600_000).nullable(),
+    ),
+    /**
+     * How requests spread over replicas: "round-robin" in arrival order, or "session": by a
+     * hash of the request's first two prefix blocks (its conversation or shared system prompt:
+     * the workloads carry no client id), round robin for requests with none.
+     */
+    replicaSpread: z.enum(["round-robin", "session"]),
   }).strict(),
   /**
    * Config overrides per policy name (src/core/policies.ts), e.g.
@@ -102,7 +135,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   decodeGpus: 4,
   // The same link costs the policy assumes by default (a topology document replaces both).
   links: DEFAULT_POLICY_CONFIG.links,
-  engine: DEFAULT_ENGINE_OPTIONS,
+  engine: { ...DEFAULT_ENGINE_OPTIONS, prefixBlockTokens: 512 },
   router: {
     implementation: "wasm",
     outputEstimate: "running-mean",
@@ -112,6 +145,11 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
     dispatchLatencyMs: 0.2,
     queueTimeoutMs: 30000,
     scrapeIntervalMs: 50,
+    prefixKnowledge: "precise",
+    kvEventDelayMs: 0,
+    replicas: 1,
+    syncDelayMs: 0,
+    replicaSpread: "round-robin",
   },
   policy: {},
   workload: { kind: "preset", name: "chat", overrides: {} },

@@ -17,7 +17,6 @@ import {
   setupEngine,
 } from "../engine_model/setup.ts";
 import type { TimeModel } from "../engine_model/time_model.ts";
-import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 import type { SimConfig } from "./config.ts";
 import { SimConfigError } from "./config.ts";
 
@@ -79,7 +78,7 @@ export function buildFleet(config: SimConfig, placements?: (gpu: number) => GpuP
       efficiency: config.efficiency,
       tensorParallel: config.tensorParallel,
       engine: config.engine,
-      prefixBlockTokens: PREFIX_BLOCK_TOKENS,
+      prefixBlockTokens: config.engine.prefixBlockTokens,
       slabLinkGbps: config.links.pcie.gbps,
     });
   } catch (e) {

@@ -24,7 +24,7 @@ import {
 import { Simulation } from "./simulation.ts";
 import type { RequestSource } from "../workload/request.ts";
 import { openNonEmpty, type ResolvedWorkload, resolveWorkload } from "../workload/resolve.ts";
-import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
+import { routerBlockTokens } from "./prefix_knowledge.ts";
 
 export type Mode = "baseline" | "optimized" | "both";
 
@@ -104,7 +104,7 @@ export function policyFor(policy: PolicyName, config: SimConfig, fleet: Fleet): 
       policy,
       disaggregation,
       kvBlockTokens: fleet.kvBlockTokens,
-      prefixBlockTokens: PREFIX_BLOCK_TOKENS,
+      prefixBlockTokens: routerBlockTokens(config),
       kvBytesPerToken: fleet.time.kvBytesPerToken,
       links: config.links,
     } as never);

@@ -3,8 +3,12 @@
  * It accounts load itself at dispatch, prefill completion and finish (DESIGN-NOTES §4), learns
  * how measured TTFT and TPOT compare with the core's predictions from the responses it relays
  * (smoothed ratios per endpoint, src/core/observed_ratios.ts), estimates output length
- * from completed requests, and mirrors the engines' prefix caches from KV events. It never
- * reads an engine's internal queue or KV state directly.
+ * from completed requests, and knows the engines' prefix caches as `router.prefixKnowledge`
+ * says (src/sim/prefix_knowledge.ts): from their KV events (precise) or from a mirror of what
+ * it routed (approximate). It never reads an engine's internal queue or KV state directly.
+ *
+ * One of several replicas (src/sim/router_set.ts), it reports each change of its own
+ * accounting and mirror to a `ReplicaSink`, and applies the others' as they arrive.
  */
 import type { PolicyConfigInput } from "../core/config.ts";
 import { newDecision, type RouteDecision } from "../core/request.ts";
@@ -15,6 +19,20 @@ import type { SimConfig } from "./config.ts";
 import { endpointSpec, type Fleet } from "./fleet.ts";
 import type { Rng } from "../workload/rng.ts";
 import type { SimRequest } from "../workload/request.ts";
+import {
+  mirrorCapacityBlocks,
+  PrefixMirror,
+  requestBlockCapacity,
+  routerBlocks,
+} from "./prefix_knowledge.ts";
+
+/** Where a replica's own changes go, for the other replicas (none with one router). */
+export interface ReplicaSink {
+  /** A change of this replica's own load accounting on endpoint `e` (deltas). */
+  load(e: number, queued: number, seqs: number, kv: number, pre: number, pending: number): void;
+  /** The approximate mirror recorded `blocks` on endpoint `e`. */
+  prefix(e: number, blocks: readonly number[]): void;
+}
 
 /** The router's view of one routed request. */
 export interface Routed {
@@ -28,6 +46,8 @@ export interface Routed {
   readonly decidedAt: number;
   /** The decode endpoint's completed-prefill count at the first token (ObservedTimes). */
   decodeMark: number;
+  /** The prefix blocks the decision matched (recorded by the approximate mirror). */
+  readonly blocks: readonly number[];
 }
 
 export class SimRouter {
@@ -39,19 +59,27 @@ export class SimRouter {
   readonly slots = new Map<number, number>();
   /** Where the next decision is written: a refusal reuses it, a routed request keeps it. */
   #spare = newDecision();
+  readonly #blockCap: number;
+  /** The approximate knowledge's mirror (null with precise knowledge). */
+  readonly mirror: PrefixMirror | null;
 
   constructor(
     readonly config: SimConfig,
     readonly fleet: Fleet,
     policy: PolicyConfigInput,
     private readonly rng: Rng,
+    private readonly sink: ReplicaSink | null = null,
   ) {
     const n = fleet.members.length;
+    this.#blockCap = requestBlockCapacity(config);
+    this.mirror = config.router.prefixKnowledge === "approximate"
+      ? new PrefixMirror(n, mirrorCapacityBlocks(config, fleet.engine.gpuKvTokens))
+      : null;
     const capacity = {
       endpoints: Math.max(1, n),
       sequences: Math.min(1 << 21, Math.max(1024, n * fleet.engine.maxNumSeqs * 2)),
       prefixEntries: Math.min(1 << 23, Math.max(1024, n * fleet.engine.prefixCacheBlocks + 1024)),
-      requestBlocks: 512,
+      requestBlocks: this.#blockCap,
       hosts: 64,
       numaPerHost: 8,
       domains: 64,
@@ -75,11 +103,13 @@ export class SimRouter {
       : this.#outputSum / this.#outputCount;
   }
 
-  /** Decides for `req` and accounts the dispatch; null when no endpoint has capacity. */
-  route(req: SimRequest, now: number): Routed | null {
-    const blocks = req.prefixBlocks.length > 512
-      ? req.prefixBlocks.slice(0, 512)
-      : req.prefixBlocks;
+  /**
+   * Decides for `req` and accounts the dispatch; null when no endpoint has capacity.
+   * `atEngine`: its prefix blocks at the engines' block size (src/sim/prefix_knowledge.ts).
+   */
+  route(req: SimRequest, now: number, atEngine = req.prefixBlocks): Routed | null {
+    const knowledge = this.config.router.prefixKnowledge;
+    const blocks = routerBlocks(knowledge, req, atEngine, this.#blockCap);
     const decision = this.core.route(
       {
         promptTokens: req.promptTokens,
@@ -95,6 +125,10 @@ export class SimRouter {
     this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0, +decision.disaggregated);
     const pending = decision.disaggregated ? decision.requestKvBlocks : 0;
     this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks, 0, pending);
+    if (this.sink) {
+      this.sink.load(decision.prefill, decision.uncachedTokens, 0, 0, +decision.disaggregated, 0);
+      this.sink.load(decision.decode, 0, 1, decision.requestKvBlocks, 0, pending);
+    }
     return {
       decision,
       decodeEndpoint: decision.decode,
@@ -102,11 +136,26 @@ export class SimRouter {
       prefillAccounted: true,
       decidedAt: now,
       decodeMark: 0,
+      blocks,
     };
   }
 
   /** The prefill finished (the router sees the prefill response or the first token). */
   prefillDone(r: Routed): void {
+    if (r.prefillAccounted && this.mirror) {
+      this.#record(r.decision.prefill, r.blocks);
+      if (r.decodeEndpoint !== r.decision.prefill) this.#record(r.decodeEndpoint, r.blocks);
+    }
+    this.#releasePrefill(r);
+  }
+
+  #record(e: number, blocks: readonly number[]): void {
+    this.mirror!.record(this.core, e, blocks);
+    this.sink?.prefix(e, blocks);
+  }
+
+  /** The prompt leaves the prefill endpoint's queue (computed, or abandoned). */
+  #releasePrefill(r: Routed): void {
     if (!r.prefillAccounted) return;
     r.prefillAccounted = false;
     this.#observed.prefillCompleted(r.decision.prefill, r.decision.uncachedTokens);
@@ -120,6 +169,47 @@ export class SimRouter {
     if (r.decision.disaggregated) {
       this.core.addLoad(r.decodeEndpoint, 0, 0, 0, 0, -r.decision.requestKvBlocks);
     }
+    if (this.sink) {
+      const pending = r.decision.disaggregated ? -r.decision.requestKvBlocks : 0;
+      this.sink.load(
+        r.decision.prefill,
+        -r.decision.uncachedTokens,
+        0,
+        0,
+        -r.decision.disaggregated,
+        0,
+      );
+      if (pending !== 0) this.sink.load(r.decodeEndpoint, 0, 0, 0, 0, pending);
+    }
+  }
+
+  /** Another replica's change of its own accounting reached this one. */
+  remoteLoad(e: number, queued: number, seqs: number, kv: number, pre: number, pending: number) {
+    const s = this.core.state;
+    this.core.setLoad(e, {
+      queuedPrefillTokens: Math.max(0, s.queuedPrefill[e] + queued),
+      activeSeqs: Math.max(0, s.activeSeqs[e] + seqs),
+      activeKvBlocks: Math.max(0, s.activeKv[e] + kv),
+      prefillSeqs: Math.max(0, s.prefillSeqs[e] + pre),
+      pendingKvBlocks: Math.max(0, s.pendingKv[e] + pending),
+    });
+  }
+
+  /** Another replica's approximate mirror recorded `blocks` on `e`: this one records them too. */
+  remotePrefix(e: number, blocks: readonly number[]): void {
+    this.mirror?.record(this.core, e, blocks);
+  }
+
+  /** Releases one sequence's seat and KV on its decode endpoint. */
+  #releaseSeq(r: Routed): void {
+    const d = r.decodeEndpoint;
+    const s = this.core.state;
+    // Release what dispatch added; the router's own counts can't go negative unless a bug.
+    this.core.setLoad(d, {
+      activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
+      activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
+    });
+    this.sink?.load(d, 0, -1, -r.decision.requestKvBlocks, 0, 0);
   }
 
   /** The first token streamed: the request now decodes and may be migrated. */
@@ -145,11 +235,10 @@ export class SimRouter {
   }
 
   finished(r: Routed, outputTokens: number, tpotMs: number, now: number): void {
-    this.prefillDone(r);
+    this.#releasePrefill(r);
     this.#outputSum += outputTokens;
     this.#outputCount++;
     const d = r.decodeEndpoint;
-    const s = this.core.state;
     // The prediction was for the endpoint the decision chose; a moved request has none.
     if (outputTokens > 1 && d === r.decision.decode) {
       this.#observed.decodeFinished(
@@ -161,23 +250,14 @@ export class SimRouter {
         now,
       );
     }
-    // Release what dispatch added; the router's own counts can't go negative unless a bug.
-    this.core.setLoad(d, {
-      activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
-      activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
-    });
+    this.#releaseSeq(r);
     this.closeSlot(r);
   }
 
   /** A request that never reached decoding (shed or rejected after dispatch). */
   abandoned(r: Routed): void {
-    this.prefillDone(r);
-    const d = r.decodeEndpoint;
-    const s = this.core.state;
-    this.core.setLoad(d, {
-      activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
-      activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
-    });
+    this.#releasePrefill(r);
+    this.#releaseSeq(r);
     this.closeSlot(r);
   }
 
@@ -195,8 +275,16 @@ export class SimRouter {
     }
   }
 
+  /** Plans moves of this replica's sequences (the core has already accounted them). */
   planMigrations(now: number): Migration[] {
-    return this.core.planMigrations(now, this.rng.u32());
+    const moves = this.core.planMigrations(now, this.rng.u32());
+    if (this.sink) {
+      for (const m of moves) {
+        this.sink.load(m.from, 0, -1, -m.kvBlocks, 0, 0);
+        this.sink.load(m.to, 0, 1, m.kvBlocks, 0, 0);
+      }
+    }
+    return moves;
   }
 
   /** A planned move could not happen (the sequence was not running): undo its accounting. */
@@ -208,6 +296,8 @@ export class SimRouter {
       activeKvBlocks: Math.max(0, s.activeKv[m.to] - kv),
     });
     this.core.addLoad(m.from, 0, 1, kv);
+    this.sink?.load(m.to, 0, -1, -kv, 0, 0);
+    this.sink?.load(m.from, 0, 1, kv, 0, 0);
     this.closeSlot(r);
     r.slot = this.core.sequences.open(m.from, kv, remainingTokens);
     this.slots.set(r.slot, requestId);

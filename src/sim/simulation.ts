@@ -21,7 +21,9 @@ import {
   RunMetrics,
   type RunSummary,
 } from "../metrics/run_metrics.ts";
-import { type Routed, SimRouter } from "./sim_router.ts";
+import type { Routed, SimRouter } from "./sim_router.ts";
+import { RouterSet } from "./router_set.ts";
+import { engineRequest } from "./prefix_knowledge.ts";
 import type { RequestSource, SimRequest } from "../workload/request.ts";
 import { Rng } from "../workload/rng.ts";
 import { policyInfo } from "../core/policies.ts";
@@ -34,13 +36,20 @@ import { policyInfo } from "../core/policies.ts";
 type Event =
   /** A job reaches an engine; `releaseFrom` >= 0 frees its KV on the prefill engine first. */
   | { kind: "deliver"; time: number; engine: number; job: Job; releaseFrom: number }
-  | { kind: "migrate"; time: number }
+  /** Replica `replica` plans migrations (replicas' timers are staggered over the interval). */
+  | { kind: "migrate"; time: number; replica: number }
   | { kind: "sample"; time: number }
-  | { kind: "scrape"; time: number };
+  | { kind: "scrape"; time: number }
+  /** A delayed message between router replicas, or a delayed KV event (src/sim/router_set.ts). */
+  | { kind: "call"; time: number; run: () => void };
 
 /** A request in flight: the router's view, its job, and its timestamps. */
 interface InFlight {
   readonly request: SimRequest;
+  /** The request as the engines see it (its prefix blocks at their block size). */
+  readonly engineRequest: SimRequest;
+  /** The router replica that routes it. */
+  readonly replica: number;
   routed: Routed | null;
   job: Job | null;
   prefillMember: FleetMember | null;
@@ -71,10 +80,10 @@ export interface SimulationRun {
 export class Simulation implements EngineListener {
   readonly #queue: EventQueue<Event>;
   readonly #engines: Engine[];
-  readonly #router: SimRouter;
+  readonly #routers: RouterSet;
   #inFlight = 0;
-  /** Decoding requests by their migration slot (see SimRouter.slots). */
-  readonly #bySlot: (InFlight | undefined)[] = [];
+  /** Per replica, decoding requests by their migration slot (see SimRouter.slots). */
+  readonly #bySlot: (InFlight | undefined)[][];
   readonly #routerQueue: InFlight[] = [];
   readonly metrics: RunMetrics;
   #sourceDone = false;
@@ -96,12 +105,19 @@ export class Simulation implements EngineListener {
   constructor(private readonly run: SimulationRun) {
     const { config, fleet, policy } = run;
     const rng = new Rng(config.seed);
-    this.#router = new SimRouter(config, fleet, policy, rng.fork(7));
+    this.#routers = new RouterSet(
+      config,
+      fleet,
+      policy,
+      rng,
+      (delayMs, run) => this.#push({ kind: "call", time: this.#now + delayMs, run }),
+    );
+    this.#bySlot = this.#routers.routers.map(() => []);
     this.#engines = fleet.members.map((m) => new Engine(m.index, fleet.time, fleet.engine, this));
     this.#arrivalKey = this.#engines.length;
     this.#deadlineKey = this.#engines.length + 1;
     this.#queue = new EventQueue<Event>(this.#engines.length + 2);
-    const core = this.#router.core.config;
+    const core = this.#routers.first.core.config;
     this.metrics = new RunMetrics({
       label: run.label,
       policy: core.policy,
@@ -121,10 +137,14 @@ export class Simulation implements EngineListener {
     await this.#refill();
     this.#scheduleNextArrival();
     this.#push({ kind: "sample", time: 0 });
-    if (this.#router.core.migrates) {
-      this.#push({ kind: "migrate", time: this.run.config.router.migrationIntervalMs });
+    if (this.#routers.first.core.migrates) {
+      const interval = this.run.config.router.migrationIntervalMs;
+      const replicas = this.#bySlot.length;
+      for (let k = 0; k < replicas; k++) {
+        this.#push({ kind: "migrate", time: interval + k * interval / replicas, replica: k });
+      }
     }
-    if (policyInfo(this.#router.core.config.policy).readsMetrics) {
+    if (policyInfo(this.#routers.first.core.config.policy).readsMetrics) {
       this.#push({ kind: "scrape", time: 0 });
     }
     let steps = 0;
@@ -161,11 +181,12 @@ export class Simulation implements EngineListener {
         this.#engines[ev.engine].enqueue(ev.job, ev.time);
         break;
       case "migrate":
-        this.#planMigrations();
+        this.#planReplica(ev.replica);
         if (this.#busy()) {
           this.#push({
             kind: "migrate",
             time: ev.time + this.run.config.router.migrationIntervalMs,
+            replica: ev.replica,
           });
         }
         break;
@@ -180,6 +201,11 @@ export class Simulation implements EngineListener {
         if (this.#busy()) {
           this.#push({ kind: "scrape", time: ev.time + this.run.config.router.scrapeIntervalMs });
         }
+        break;
+      case "call":
+        ev.run();
+        // Another replica's release may have made room for a request waiting at the router.
+        if (this.#routerQueue.length > 0) this.#drainRouterQueue();
         break;
     }
   }
@@ -212,6 +238,8 @@ export class Simulation implements EngineListener {
   #arrive(request: SimRequest): void {
     const f: InFlight = {
       request,
+      engineRequest: engineRequest(request, this.run.fleet.engine.prefixBlockTokens),
+      replica: this.#routers.replicaFor(request),
       routed: null,
       job: null,
       prefillMember: null,
@@ -228,13 +256,13 @@ export class Simulation implements EngineListener {
 
   /** Routes and sends `f` on; false when no endpoint has capacity. */
   #dispatch(f: InFlight): boolean {
-    const routed = this.#router.route(f.request, this.#now);
+    const routed = this.#routerOf(f).route(f.request, this.#now, f.engineRequest.prefixBlocks);
     if (!routed) return false;
     f.routed = routed;
     const { prefill, decode, disaggregated } = routed.decision;
     const members = this.run.fleet.members;
     f.prefillMember = members[prefill];
-    const job = newJob(f.request, disaggregated ? "prefill" : "full", f);
+    const job = newJob(f.engineRequest, disaggregated ? "prefill" : "full", f);
     f.job = job;
     this.metrics.gpus[prefill].prefills++;
     if (!disaggregated) this.metrics.gpus[decode].decodes++;
@@ -246,6 +274,10 @@ export class Simulation implements EngineListener {
       releaseFrom: -1,
     });
     return true;
+  }
+
+  #routerOf(f: InFlight): SimRouter {
+    return this.#routers.routers[f.replica];
   }
 
   #enqueueAtRouter(f: InFlight): void {
@@ -295,7 +327,7 @@ export class Simulation implements EngineListener {
 
   prefillDone(engine: Engine, job: Job, now: number): void {
     const f = flightOf(job);
-    this.#router.prefillDone(f.routed!);
+    this.#routerOf(f).prefillDone(f.routed!);
     // Disaggregated: ship the KV to the decode engine; the prefill engine holds it until then.
     const to = this.run.fleet.members[f.routed!.decodeEndpoint];
     const from = this.run.fleet.members[engine.id];
@@ -307,9 +339,10 @@ export class Simulation implements EngineListener {
   firstToken(_engine: Engine, job: Job, now: number): void {
     const f = flightOf(job);
     f.firstTokenMs = now;
-    const remaining = Math.max(1, this.#router.outputEstimate(job.request) - 1);
-    this.#router.firstToken(f.routed!, job.request.id, now, remaining);
-    if (f.routed!.slot >= 0) this.#bySlot[f.routed!.slot] = f;
+    const router = this.#routerOf(f);
+    const remaining = Math.max(1, router.outputEstimate(f.request) - 1);
+    router.firstToken(f.routed!, job.request.id, now, remaining);
+    if (f.routed!.slot >= 0) this.#bySlot[f.replica][f.routed!.slot] = f;
   }
 
   finished(_engine: Engine, job: Job, now: number): void {
@@ -345,7 +378,7 @@ export class Simulation implements EngineListener {
   }
 
   prefixChanged(engine: Engine, added: readonly number[], evicted: readonly number[]): void {
-    this.#router.prefixChanged(engine.id, added, evicted);
+    this.#routers.engineChanged(engine.id, added, evicted);
   }
 
   // ---- bookkeeping ----
@@ -357,9 +390,10 @@ export class Simulation implements EngineListener {
     const ttft = ok ? f.firstTokenMs - req.arrivalMs : 0;
     const tpot = ok && req.outputTokens > 1 ? (at - f.firstTokenMs) / (req.outputTokens - 1) : 0;
     if (routed) {
-      if (routed.slot >= 0) this.#bySlot[routed.slot] = undefined;
-      if (ok) this.#router.finished(routed, req.outputTokens, tpot, at);
-      else this.#router.abandoned(routed);
+      const router = this.#routerOf(f);
+      if (routed.slot >= 0) this.#bySlot[f.replica][routed.slot] = undefined;
+      if (ok) router.finished(routed, req.outputTokens, tpot, at);
+      else router.abandoned(routed);
     }
     const outcome: RequestOutcome = {
       id: req.id,
@@ -387,10 +421,12 @@ export class Simulation implements EngineListener {
     this.#completedTotal++;
   }
 
-  #planMigrations(): void {
-    const router = this.#router;
+  /** Replica `k` plans moves of the sequences it routed. */
+  #planReplica(k: number): void {
+    const router = this.#routers.routers[k];
+    const bySlot = this.#bySlot[k];
     // Refresh what the planner believes each decoding request still has to generate.
-    for (const f of this.#bySlot) {
+    for (const f of bySlot) {
       if (!f?.job || !f.routed) continue;
       const engine = this.#engines[f.routed.decodeEndpoint];
       const seen = f.job.generated +
@@ -398,21 +434,21 @@ export class Simulation implements EngineListener {
       router.updateRemaining(f.routed, Math.max(1, router.outputEstimate(f.request) - seen));
     }
     for (const move of router.planMigrations(this.#now)) {
-      const f = this.#bySlot[move.sequence]!;
+      const f = bySlot[move.sequence]!;
       const id = f.request.id;
       const engine = this.#engines[move.from];
       const job = f.job!;
       if (
         job.heapIndex < 0 || job.removeAtBoundary || engine.running.items[job.heapIndex] !== job
       ) {
-        this.#bySlot[move.sequence] = undefined;
+        bySlot[move.sequence] = undefined;
         router.undoMove(
           f.routed!,
           move,
           Math.max(1, router.outputEstimate(f.request) - job.generated),
           id,
         );
-        this.#bySlot[f.routed!.slot] = f;
+        bySlot[f.routed!.slot] = f;
         continue;
       }
       f.routed!.decodeEndpoint = move.to;
@@ -426,13 +462,15 @@ export class Simulation implements EngineListener {
   #scrape(): void {
     for (const m of this.run.fleet.members) {
       const e = this.#engines[m.index];
-      this.#router.scraped(
-        m.index,
-        e.waiting.length,
-        e.running.size + e.prefilling.length,
-        e.kvTokens / e.config.gpuKvTokens,
-        this.#now,
-      );
+      for (const router of this.#routers.routers) {
+        router.scraped(
+          m.index,
+          e.waiting.length,
+          e.running.size + e.prefilling.length,
+          e.kvTokens / e.config.gpuKvTokens,
+          this.#now,
+        );
+      }
     }
   }
 

@@ -18,10 +18,12 @@ import { comparisonTable } from "../format/comparison_table.ts";
 import { RunProgress } from "../format/progress.ts";
 import { reportErrors, writeHtmlReport } from "./report.ts";
 import {
+  parseDelayOrNone,
   parseDurationMs,
   parseGpuSet,
   parseJobs,
   parseNonNegativeInt,
+  parseNonNegativeNumber,
   parsePolicyList,
   parsePositiveInt,
   parsePositiveNumber,
@@ -103,6 +105,27 @@ export function simulateCommand() {
     .addOption(
       new Option("--implementation <impl>", "scoring core that decides").choices(
         ["wasm", "reference"] as const,
+      ),
+    )
+    .addOption(
+      new Option("--prefix-knowledge <kind>", "what the router knows of the prefix caches")
+        .choices(["precise", "approximate"] as const),
+    )
+    .option("--kv-event-delay-ms <ms>", "precise: KV event latency", parseNonNegativeNumber)
+    .option(
+      "--engine-block-tokens <n>",
+      "engines' prefix-cache block size (divides 512; vLLM: 16)",
+      parsePositiveInt,
+    )
+    .option("--replicas <n>", "router replicas", parsePositiveInt)
+    .option(
+      "--sync-delay-ms <ms|none>",
+      "how late replicas see each other's load and prefixes (none: never)",
+      parseDelayOrNone,
+    )
+    .addOption(
+      new Option("--replica-spread <how>", "how requests spread over replicas").choices(
+        ["round-robin", "session"] as const,
       ),
     )
     .option("--out <dir>", "where run directories go", "artifacts/runs")
@@ -218,7 +241,18 @@ async function configFrom(opts: Options): Promise<SimConfig> {
       },
     };
   }
-  if (opts.implementation) flags.router = { implementation: opts.implementation };
+  const router: Record<string, unknown> = {};
+  const setRouter = (key: string, value: unknown) => value !== undefined && (router[key] = value);
+  setRouter("implementation", opts.implementation);
+  setRouter("prefixKnowledge", opts.prefixKnowledge);
+  setRouter("kvEventDelayMs", opts.kvEventDelayMs);
+  setRouter("replicas", opts.replicas);
+  setRouter("syncDelayMs", opts.syncDelayMs);
+  setRouter("replicaSpread", opts.replicaSpread);
+  if (Object.keys(router).length > 0) flags.router = router;
+  if (opts.engineBlockTokens !== undefined) {
+    flags.engine = { prefixBlockTokens: opts.engineBlockTokens };
+  }
   const fileWorkload = (file as { workload?: { kind?: string; name?: string } } | undefined)
     ?.workload;
   const workload = workloadFromFlags(
