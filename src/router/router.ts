@@ -32,15 +32,16 @@ import type { RouterConfig } from "./config.ts";
 import type { RouterContext } from "./context.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Health } from "./health.ts";
-import { dispatch, routerStatus } from "./http.ts";
+import { dispatch } from "./http.ts";
 import type { LoadBook } from "./load_book.ts";
 import { startLoops } from "./loops.ts";
 import type { RouterMetrics } from "./router_metrics.ts";
+import { routerStatus } from "./status.ts";
 import type { Scraper } from "./telemetry.ts";
 import { buildContext, resolveFleet } from "./wiring.ts";
 
 /**
- * The module map, in the order a request meets it: http.ts (dispatch) -> intake.ts (body,
+ * The module map, in the order a request meets it: http.ts (dispatch; status.ts) -> intake.ts (body,
  * validation, estimates) -> retry.ts -> placement.ts (decide, wait queue, shed) -> attempt.ts
  * (P/D handoff) -> upstream.ts (the engine call and its timeouts) -> relay_modes.ts; beside them
  * wiring.ts (core and sizing), loops.ts (scrapes, probes, migration timer), migration.ts.

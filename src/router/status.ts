@@ -1,0 +1,38 @@
+/** `/router/status`: what the router believes about each endpoint, as JSON. */
+import type { RouterContext } from "./context.ts";
+
+/** What the router believes about each endpoint (for people, tests and `pdroute drive`). */
+export function routerStatus(ctx: RouterContext) {
+  const s = ctx.core.state;
+  const book = ctx.book;
+  const now = ctx.now();
+  return {
+    policy: ctx.core.config.policy,
+    relay: ctx.config.relay,
+    disaggregation: ctx.core.config.disaggregation,
+    implementation: ctx.core.kind,
+    queueDepth: ctx.queue.length,
+    inFlight: ctx.flights.size,
+    endpoints: ctx.endpoints.map((e) => ({
+      index: e.index,
+      url: e.url,
+      role: e.role,
+      pool: e.pool,
+      gpu: e.gpu,
+      healthy: e.healthy,
+      reason: e.reason,
+      load: {
+        queuedPrefillTokens: s.queuedPrefill[e.index],
+        activeSeqs: s.activeSeqs[e.index],
+        activeKvBlocks: s.activeKv[e.index],
+      },
+      own: book.own[e.index],
+      external: book.external[e.index],
+      telemetryAgeMs: Number.isFinite(book.scrapedAt[e.index])
+        ? Math.round(now - book.scrapedAt[e.index])
+        : null,
+      scrapeError: ctx.scraper.errors[e.index],
+      prefixHitRate: ctx.scraper.latest[e.index]?.prefixHitRate ?? null,
+    })),
+  };
+}
