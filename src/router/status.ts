@@ -13,6 +13,8 @@ export function routerStatus(ctx: RouterContext) {
     implementation: ctx.core.kind,
     queueDepth: ctx.queue.length,
     inFlight: ctx.flights.size,
+    /** The router process's memory (bytes): RSS, and the JS heap in use and reserved. */
+    memory: memoryOf(Deno.memoryUsage()),
     endpoints: ctx.endpoints.map((e) => ({
       index: e.index,
       url: e.url,
@@ -35,4 +37,8 @@ export function routerStatus(ctx: RouterContext) {
       prefixHitRate: ctx.scraper.latest[e.index]?.prefixHitRate ?? null,
     })),
   };
+}
+
+function memoryOf(m: Deno.MemoryUsage) {
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
