@@ -119,7 +119,7 @@ function admit(
       `This model's maximum context length is ${maxModelLen} tokens. However, ` +
         `you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the prompt, ` +
         `${maxTokens} in the completion). Please reduce the length of the prompt or completion.`,
-      "invalid_request_error",
+      "BadRequestError",
     );
   }
   const kv = body.kv_transfer_params ?? null;

@@ -109,9 +109,15 @@ export class Emulator {
     });
   }
 
-  /** Graceful stop: in-flight requests are ended with an error, then the port closes. */
+  /**
+   * Graceful stop: in-flight requests are ended with an error, any handler still unsettled
+   * (whatever its client did) gets a 503, then the port closes.
+   */
   async close(): Promise<void> {
     endAll(this.#s, "emulator shutting down");
+    for (const settle of [...this.#s.handlers]) {
+      settle(errorResponse(503, "emulator shutting down", "server_error"));
+    }
     await this.#s.server?.shutdown();
   }
 
@@ -120,8 +126,13 @@ export class Emulator {
     die(this.#s);
   }
 
+  /** Answers `req`; the answer is settled at shutdown at the latest. */
   handle(req: Request): Promise<Response> {
-    return handle(this.#s, req);
+    const handlers = this.#s.handlers;
+    const { promise, resolve, reject } = Promise.withResolvers<Response>();
+    handlers.add(resolve);
+    handle(this.#s, req).then(resolve, reject).finally(() => handlers.delete(resolve));
+    return promise;
   }
 }
 

@@ -154,10 +154,14 @@ export function breakLive(s: EmulatorState, live: Live): void {
   done(s, live, null);
 }
 
-/** The client went away. */
+/**
+ * The client went away. A JSON request's handler is still waiting on its answer: it is settled
+ * (with a broken body nobody reads), or the HTTP server would wait on it forever at shutdown.
+ */
 export function abandon(s: EmulatorState, live: Live): void {
   if (live.done) return;
   abortJob(s, live);
+  live.resolve?.(brokenResponse());
   done(s, live, null);
 }
 

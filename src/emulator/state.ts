@@ -37,6 +37,8 @@ export class EmulatorState {
   readonly held = new Map<string, Held>();
   /** Releases of stalled requests (stall fault). */
   readonly stalled = new Set<() => void>();
+  /** Every HTTP handler not yet settled: shutdown settles what is left, so none outlives it. */
+  readonly handlers = new Set<(r: Response) => void>();
   /** Decode requests waiting for KV room before they pull (vLLM allocates blocks first). */
   readonly parked: Live[] = [];
   /** KV tokens reserved by pulls and transfers in progress. */

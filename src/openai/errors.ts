@@ -4,6 +4,8 @@
  */
 
 export type ErrorType =
+  /** vLLM's type for its 400s (context length, bad parameters). */
+  | "BadRequestError"
   | "invalid_request_error"
   | "not_found_error"
   | "server_error"

@@ -47,7 +47,10 @@ export async function attempt(
   try {
     while (true) {
       const d = ctx.endpoints[routed.decode];
-      const timeout = f.stream ? limits.firstByteTimeoutMs : limits.requestTimeoutMs;
+      // A JSON answer arrives whole: its first byte is its last.
+      const timeout = f.stream
+        ? limits.firstByteTimeoutMs
+        : limits.responseTimeoutMs ?? limits.firstByteTimeoutMs;
       const res = await callEngine(ctx, f, d, body, timeout, f.stream);
       if (f.moving) {
         // A migration aborted this call: send the same decode request to the new engine.

@@ -86,10 +86,17 @@ export const routerConfigSchema = z.object({
   limits: z.object({
     /** Request bodies larger than this are refused with 413. */
     maxBodyBytes: z.number().int().min(1024),
+    /** A request body must arrive whole within this, else 408. */
+    bodyTimeoutMs: z.number().gt(0),
     /** Tries per request on different endpoints while nothing was sent to the client. */
     maxAttempts: z.number().int().min(1).max(16),
     /** An engine must answer (prefill: its JSON; decode: the first chunk) within this. */
     firstByteTimeoutMs: z.number().gt(0),
+    /**
+     * A non-streaming answer (which arrives whole: its first byte is its last) must arrive
+     * within this; absent: `firstByteTimeoutMs`.
+     */
+    responseTimeoutMs: z.number().gt(0).optional(),
     /** Whole-request limit. */
     requestTimeoutMs: z.number().gt(0),
     /** With no capacity a request waits at the router this long, then is shed (503). */
@@ -138,6 +145,7 @@ export const DEFAULT_ROUTER_CONFIG: Omit<RouterConfig, "endpoints"> = {
   health: { probeIntervalMs: 1000, probeTimeoutMs: 1000, unhealthyAfter: 1 },
   limits: {
     maxBodyBytes: 4 * 1024 * 1024,
+    bodyTimeoutMs: 30_000,
     maxAttempts: 3,
     firstByteTimeoutMs: 60_000,
     requestTimeoutMs: 600_000,

@@ -22,6 +22,8 @@ export const MAX_REQUEST_BLOCKS = 512;
 export interface ModelBook {
   /** Model names (empty until an engine answered /v1/models). */
   ids: Set<string>;
+  /** Per model id, the largest `max_model_len` an engine reported (absent: none did). */
+  maxModelLen: Map<string, number>;
 }
 
 /** Prompt sizes seen so far (the scraper's mean prompt for unattributed queue tokens). */
@@ -53,9 +55,9 @@ export interface RouterContext {
   now(): number;
 }
 
-/** Capacity may have freed: let the head of the queue try again. */
+/** Capacity may have freed: waiters that fit now are placed. */
 export function wakeQueue(ctx: RouterContext): void {
-  ctx.queue.wakeHead();
+  ctx.queue.admit();
 }
 
 /** `f` no longer holds anything on its engines. */

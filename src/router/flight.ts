@@ -59,8 +59,8 @@ export interface Served {
 /** Why a call was aborted: its engine was marked unhealthy by another request's failure. */
 export class UnhealthyEndpoint extends Error {
   override name = "UnhealthyEndpoint";
-  constructor(url: string) {
-    super(`${url} was marked unhealthy while this call waited`);
+  constructor(url: string, reason: string) {
+    super(`${url} was marked unhealthy while this call waited (${reason})`);
   }
 }
 

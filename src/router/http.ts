@@ -1,11 +1,21 @@
 /**
- * HTTP dispatch: the completion routes go to intake; `/health`, `/v1/models`, `/metrics` and
- * `/router/status` are answered here; anything else is 404.
+ * HTTP dispatch: the completion routes (POST) go to intake; `/health`, `/v1/models`,
+ * `/v1/models/{id}`, `/metrics` and `/router/status` (GET) are answered here. A known path
+ * with another method is 405 with `Allow`; anything else is 404.
  */
 import { errorResponse } from "../openai/errors.ts";
+import type { Api } from "../openai/request.ts";
 import type { RouterContext } from "./context.ts";
-import { complete } from "./intake.ts";
-import { modelList } from "./models.ts";
+import { badRequest, complete } from "./intake.ts";
+import { modelById, modelList } from "./models.ts";
+import { routerStatus } from "./status.ts";
+
+const COMPLETION_ROUTES: Readonly<Record<string, Api>> = {
+  "/v1/completions": "completions",
+  "/v1/chat/completions": "chat",
+};
+
+const MODEL_PREFIX = "/v1/models/";
 
 export async function dispatch(
   ctx: RouterContext,
@@ -13,69 +23,60 @@ export async function dispatch(
   completed: Promise<void> | null,
 ): Promise<Response> {
   const path = new URL(req.url).pathname;
-  if (req.method === "POST" && path === "/v1/completions") {
-    return await complete(ctx, req, path, "completions", completed);
+  const api = COMPLETION_ROUTES[path];
+  if (api !== undefined) {
+    if (req.method !== "POST") return notAllowed(ctx, req, path, "POST");
+    return await complete(ctx, req, path, api, completed);
   }
-  if (req.method === "POST" && path === "/v1/chat/completions") {
-    return await complete(ctx, req, path, "chat", completed);
+  const get = getRoute(ctx, path);
+  if (get === null) {
+    ctx.metrics.badRequests.inc({ status: "404" });
+    return errorResponse(404, `no route for ${req.method} ${path}`, "not_found_error");
   }
-  if (req.method === "GET") {
-    if (path === "/health") {
-      const any = ctx.endpoints.some((e) => e.healthy);
-      return new Response(null, { status: any ? 200 : 503 });
-    }
-    if (path === "/v1/models") return Response.json(modelList(ctx));
-    if (path === "/metrics") {
-      return new Response(await ctx.metrics.text(), {
-        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      });
-    }
-    if (path === "/router/status") return Response.json(routerStatus(ctx));
-  }
-  ctx.metrics.badRequests.inc({ status: "404" });
-  return errorResponse(404, `no route for ${req.method} ${path}`, "not_found_error");
+  if (req.method !== "GET") return notAllowed(ctx, req, path, "GET");
+  return await get();
 }
 
-/** What the router believes about each endpoint (for people, tests and `pdroute drive`). */
-export function routerStatus(ctx: RouterContext) {
-  const s = ctx.core.state;
-  const book = ctx.book;
-  const now = ctx.now();
-  return {
-    policy: ctx.core.config.policy,
-    relay: ctx.config.relay,
-    disaggregation: ctx.core.config.disaggregation,
-    implementation: ctx.core.kind,
-    queueDepth: ctx.queue.length,
-    inFlight: ctx.flights.size,
-    endpoints: ctx.endpoints.map((e) => ({
-      index: e.index,
-      url: e.url,
-      role: e.role,
-      pool: e.pool,
-      gpu: e.gpu,
-      healthy: e.healthy,
-      reason: e.reason,
-      load: {
-        queuedPrefillTokens: s.queuedPrefill[e.index],
-        activeSeqs: s.activeSeqs[e.index],
-        activeKvBlocks: s.activeKv[e.index],
-      },
-      own: book.own[e.index],
-      external: book.external[e.index],
-      telemetryAgeMs: Number.isFinite(book.scrapedAt[e.index])
-        ? Math.round(now - book.scrapedAt[e.index])
-        : null,
-      scrapeError: ctx.scraper.errors[e.index],
-      prefixHitRate: ctx.scraper.latest[e.index]?.prefixHitRate ?? null,
-      // What the predictive policy prices from measurements (docs/POLICY.md, "Predicted
-      // times"): observed/predicted ratios, 0 before the first observation.
-      observed: {
-        ttftRatio: s.ttftObs[e.index],
-        tpotRatio: s.tpotObs[e.index],
-        ttftAgeMs: s.ttftObs[e.index] > 0 ? Math.round(now - s.ttftObsAt[e.index]) : null,
-        tpotAgeMs: s.tpotObs[e.index] > 0 ? Math.round(now - s.tpotObsAt[e.index]) : null,
-      },
-    })),
-  };
+/** The handler of a GET route, or null when `path` is none. */
+function getRoute(ctx: RouterContext, path: string): (() => Response | Promise<Response>) | null {
+  switch (path) {
+    case "/health":
+      return () => new Response(null, { status: ctx.endpoints.some((e) => e.healthy) ? 200 : 503 });
+    case "/v1/models":
+      return () => Response.json(modelList(ctx));
+    case "/metrics":
+      return async () =>
+        new Response(await ctx.metrics.text(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        });
+    case "/router/status":
+      return () => Response.json(routerStatus(ctx));
+  }
+  if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length) {
+    return () => modelResponse(ctx, path.slice(MODEL_PREFIX.length));
+  }
+  return null;
+}
+
+/** `GET /v1/models/{id}` (ids may hold slashes: `meta-llama/Llama-3.1-8B-Instruct`). */
+function modelResponse(ctx: RouterContext, raw: string): Response {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    id = raw;
+  }
+  const model = modelById(ctx, id);
+  if (model) return Response.json(model);
+  return badRequest(ctx, 404, `The model \`${id}\` does not exist`, "model");
+}
+
+function notAllowed(ctx: RouterContext, req: Request, path: string, allow: string): Response {
+  ctx.metrics.badRequests.inc({ status: "405" });
+  return errorResponse(
+    405,
+    `method ${req.method} is not allowed on ${path}; allowed: ${allow}`,
+    "invalid_request_error",
+    { headers: { allow } },
+  );
 }

@@ -1,8 +1,9 @@
 /**
- * Intake of a completion request: read the body (size-limited), validate it, check the model
- * name, estimate prompt tokens and prefix blocks, and hand the new `Flight` to the retry loop.
+ * Intake of a completion request: JSON only, read the body (size- and time-limited), validate
+ * it, check the model name and that some engine can hold it, estimate prompt tokens and prefix
+ * blocks, and hand the new `Flight` to the retry loop.
  */
-import { errorResponse } from "../openai/errors.ts";
+import { errorResponse, type ErrorType } from "../openai/errors.ts";
 import { prefixBlockIds } from "../openai/prefix_blocks.ts";
 import {
   type Api,
@@ -12,7 +13,8 @@ import {
   type RequestBody,
 } from "../openai/request.ts";
 import { estimateTokens, promptText } from "../openai/tokens.ts";
-import { BodyTooLarge, readBody } from "./body.ts";
+import { BodyTimeout, BodyTooLarge, NotJson, readBody, requireJson } from "./body.ts";
+import { contextLengthProblem, minPromptTokens } from "./context_length.ts";
 import { finishFlight, MAX_REQUEST_BLOCKS, type RouterContext } from "./context.ts";
 import type { Flight } from "./flight.ts";
 import { serveFlight } from "./retry.ts";
@@ -23,9 +25,9 @@ export function badRequest(
   status: number,
   message: string,
   param: string | null = null,
+  type: ErrorType = status === 404 ? "not_found_error" : "invalid_request_error",
 ): Response {
   ctx.metrics.badRequests.inc({ status: String(status) });
-  const type = status === 404 ? "not_found_error" : "invalid_request_error";
   return errorResponse(status, message, type, { param });
 }
 
@@ -40,10 +42,17 @@ export async function complete(
   const arrival = ctx.now();
   let body: RequestBody;
   let raw: string;
+  const limits = ctx.config.limits;
   try {
-    raw = await readBody(req, ctx.config.limits.maxBodyBytes);
+    requireJson(req);
+    raw = await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
     body = parseRequestBody(raw, api);
   } catch (e) {
+    if (e instanceof NotJson) {
+      await req.body?.cancel().catch(() => {});
+      return badRequest(ctx, 415, e.message);
+    }
+    if (e instanceof BodyTimeout) return badRequest(ctx, 408, e.message);
     if (e instanceof BodyTooLarge) return badRequest(ctx, 413, e.message);
     if (e instanceof BadRequest) return badRequest(ctx, 400, e.message, e.param);
     throw e;
@@ -58,6 +67,12 @@ export async function complete(
     );
   }
   const text = promptText(body, api);
+  const maxTokens = maxTokensOf(body);
+  const maxModelLen = ctx.models.maxModelLen.get(body.model);
+  if (maxModelLen !== undefined) {
+    const problem = contextLengthProblem(minPromptTokens(body, api, text), maxTokens, maxModelLen);
+    if (problem) return badRequest(ctx, 400, problem, null, "BadRequestError");
+  }
   const promptTokens = Math.max(1, estimateTokens(text));
   ctx.prompts.sum += promptTokens;
   ctx.prompts.count++;
@@ -70,7 +85,7 @@ export async function complete(
     stream: body.stream === true,
     promptTokens,
     blocks: prefixBlockIds(text, ctx.core.config.prefixBlockTokens, MAX_REQUEST_BLOCKS),
-    maxTokens: maxTokensOf(body),
+    maxTokens,
     arrival,
     signal: req.signal,
     completed,

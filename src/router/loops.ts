@@ -16,6 +16,8 @@ export async function startLoops(
   await Promise.all(ctx.endpoints.map((e) => fetchModels(ctx, e)));
   const c = ctx.config;
   const every = (ms: number, tick: () => Promise<void> | void) => {
+    // One slot per loop, re-armed in place: `timers` stays as long as the number of loops.
+    const slot = timers.length;
     const loop = async () => {
       if (ctx.stop.aborted) return;
       try {
@@ -23,7 +25,7 @@ export async function startLoops(
       } catch (e) {
         console.error(`pdroute serve: background task failed: ${(e as Error).stack}`);
       }
-      if (!ctx.stop.aborted) timers.push(setTimeout(loop, ms));
+      if (!ctx.stop.aborted) timers[slot] = setTimeout(loop, ms);
     };
     timers.push(setTimeout(loop, 0));
   };

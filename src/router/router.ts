@@ -3,9 +3,11 @@
  * a prefill and a decode engine with the scoring core and relays the answer.
  *
  * A request's life:
- * 1. read (size-limited) and validate the body; estimate prompt tokens and prefix blocks;
- * 2. decide (core `route`); with no capacity, wait in a bounded FIFO at the router for at most
- *    `queueTimeoutMs`, then shed with 503 + Retry-After;
+ * 1. read (JSON only, size- and time-limited) and validate the body; refuse what no engine
+ *    can hold; estimate prompt tokens and prefix blocks;
+ * 2. decide (core `route`); with no capacity, wait in the router's bounded queue (whatever
+ *    fits is placed when capacity frees: no head-of-line blocking) for at most
+ *    `queueTimeoutMs`, then shed with 503 + Retry-After (at once with no healthy engine);
  * 3. disaggregated: the NixlConnector handoff (handoff.ts) - prefill request, then the
  *    decode request carrying the prefill's kv_transfer_params; local: the request as is;
  * 4. relay: streaming answers pass through chunk by chunk as they arrive; response headers
@@ -14,7 +16,8 @@
  *    endpoint (the failing one is marked unhealthy). After the first chunk a failure ends the
  *    stream with an SSE error event and `data: [DONE]`; a stream that ends without [DONE]
  *    gets the same. Non-streaming answers are read whole before anything is sent, so they are
- *    always retryable. Engine 4xx answers are the client's problem and are relayed as they are.
+ *    always retryable, and must arrive within the response timeout. Engine 4xx answers are the
+ *    client's problem and are relayed as they are.
  *
  * Live migration moves what can move without moving a running sequence (vLLM cannot):
  * a streaming, disaggregated request whose decode has not produced its first token yet. It is
@@ -32,15 +35,16 @@ import type { RouterConfig } from "./config.ts";
 import type { RouterContext } from "./context.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Health } from "./health.ts";
-import { dispatch, routerStatus } from "./http.ts";
+import { dispatch } from "./http.ts";
 import type { LoadBook } from "./load_book.ts";
 import { startLoops } from "./loops.ts";
 import type { RouterMetrics } from "./router_metrics.ts";
+import { routerStatus } from "./status.ts";
 import type { Scraper } from "./telemetry.ts";
 import { buildContext, resolveFleet } from "./wiring.ts";
 
 /**
- * The module map, in the order a request meets it: http.ts (dispatch) -> intake.ts (body,
+ * The module map, in the order a request meets it: http.ts (dispatch; status.ts) -> intake.ts (body,
  * validation, estimates) -> retry.ts -> placement.ts (decide, wait queue, shed) -> attempt.ts
  * (P/D handoff) -> upstream.ts (the engine call and its timeouts) -> relay_modes.ts; beside them
  * wiring.ts (core and sizing), loops.ts (scrapes, probes, migration timer), migration.ts.

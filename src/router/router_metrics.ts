@@ -1,8 +1,10 @@
 /**
  * The router's own `/metrics` (Prometheus text, via prom-client): requests by endpoint and
  * outcome, TTFT and TPOT as the router relays them, decisions (disaggregated vs local),
- * migrations, sheds, retries, decision latency, and per-endpoint health, load and telemetry
- * age. Label `endpoint` is the engine's URL.
+ * migrations, sheds, retries, decision latency, and per-endpoint health, load, requests in
+ * flight and telemetry age. Label `endpoint` is the engine's URL. Every label set known at
+ * start (`zeroKnown`) is exported from the first scrape, at zero until it happens, so rates
+ * and alerts see a series before its first increment.
  */
 import client from "prom-client";
 
@@ -19,6 +21,28 @@ export type Outcome =
   | "cancelled"
   /** No capacity: 503 with Retry-After. */
   | "shed";
+
+const ENGINE_OUTCOMES: readonly Outcome[] = [
+  "ok",
+  "client_error",
+  "upstream_error",
+  "failed",
+  "cancelled",
+];
+
+/** Statuses the router answers itself (`pdroute_bad_requests_total`). */
+export const BAD_REQUEST_STATUSES = ["400", "404", "405", "408", "413", "415"] as const;
+
+/** What the router knows at start, to export zeros for. */
+export interface KnownLabels {
+  readonly policy: string;
+  /** Engines that prefill (TTFT is by prefill endpoint). */
+  readonly prefill: readonly string[];
+  /** Engines that decode (TPOT, migrations). */
+  readonly decode: readonly string[];
+  readonly migrates: boolean;
+  readonly shedReasons: readonly string[];
+}
 
 export class RouterMetrics {
   readonly registry = new client.Registry();
@@ -41,6 +65,8 @@ export class RouterMetrics {
       telemetryAgeSeconds(i: number): number;
       queueDepth(): number;
       inFlight(): number;
+      /** Requests placed on endpoint `i` and not finished (decoding there or prefilling). */
+      endpointInFlight(i: number): number;
     },
   ) {
     const registers = [this.registry];
@@ -103,7 +129,7 @@ export class RouterMetrics {
     });
     this.badRequests = new client.Counter({
       name: "pdroute_bad_requests_total",
-      help: "Requests the router refused itself (400, 404, 413), by status.",
+      help: "Requests the router refused itself (400, 404, 405, 408, 413, 415), by status.",
       labelNames: ["status"],
       registers,
     });
@@ -131,6 +157,15 @@ export class RouterMetrics {
       },
     });
     new client.Gauge({
+      name: "pdroute_endpoint_in_flight",
+      help: "Requests placed on the endpoint and not finished (decoding there, or prefilling).",
+      labelNames: ["endpoint"],
+      registers,
+      collect() {
+        endpoints.forEach((url, i) => this.set({ endpoint: url }, state.endpointInFlight(i)));
+      },
+    });
+    new client.Gauge({
       name: "pdroute_telemetry_age_seconds",
       help: "Age of the last successful /metrics scrape (+Inf: never).",
       labelNames: ["endpoint"],
@@ -155,6 +190,30 @@ export class RouterMetrics {
         this.set(state.inFlight());
       },
     });
+  }
+
+  /** Exports every known label set of the labelled counters and histograms at zero. */
+  zeroKnown(endpoints: readonly string[], k: KnownLabels): void {
+    for (const endpoint of endpoints) {
+      for (const outcome of ENGINE_OUTCOMES) this.requests.inc({ endpoint, outcome }, 0);
+      for (const reason of ["timeout", "error"]) this.retries.inc({ endpoint, reason }, 0);
+      this.scrapeErrors.inc({ endpoint }, 0);
+    }
+    for (const outcome of ["cancelled", "shed"] as const) {
+      this.requests.inc({ endpoint: "none", outcome }, 0);
+    }
+    for (const path of ["disaggregated", "local", "no_capacity"]) {
+      this.decisions.inc({ policy: k.policy, path }, 0);
+    }
+    for (const reason of k.shedReasons) this.sheds.inc({ reason }, 0);
+    for (const status of BAD_REQUEST_STATUSES) this.badRequests.inc({ status }, 0);
+    for (const endpoint of k.prefill) this.ttft.zero({ endpoint });
+    for (const endpoint of k.decode) this.tpot.zero({ endpoint });
+    if (k.migrates) {
+      for (const from of k.decode) {
+        for (const to of k.decode) if (from !== to) this.migrations.inc({ from, to }, 0);
+      }
+    }
   }
 
   text(): Promise<string> {

@@ -1,45 +1,90 @@
 /**
- * The router's FIFO of requests waiting for capacity. A waiter sleeps until it is woken (at
- * the head, when capacity may have freed), its time is up, or its client goes away; it then
- * leaves the queue and tries again (or gives up). Waking only the head keeps the order first
- * come, first served.
+ * The router's queue of requests waiting for capacity. When capacity may have freed (`admit`:
+ * a request left an engine, a scrape, an engine came back), waiters are offered it in arrival
+ * order, and every one that fits now is placed then and there, so a request that cannot be
+ * placed (too big for what is free) never holds up smaller ones behind it: no head-of-line
+ * blocking. To keep a scan cheap with a long queue, a waiter at least as large as one that
+ * just failed is not tried in the same scan, and a scan makes at most `MAX_TRIES` attempts.
+ * A waiter also leaves when its time is up, its client goes away, or `wakeAll` (shutdown, no
+ * healthy engine): it then decides itself what to do.
  */
 
+/** Most placement attempts one scan makes. */
+export const MAX_TRIES = 64;
+
+export type WaitOutcome = "placed" | "woken";
+
 interface Waiter {
-  wake(): void;
+  /** What the request needs (prompt + output tokens): the scan's size order. */
+  readonly size: number;
+  /** Tries to place the request now; true if it was placed. */
+  readonly place: () => boolean;
+  leave(outcome: WaitOutcome): void;
 }
 
 export class WaitQueue {
   readonly #waiters: Waiter[] = [];
+  #scanning = false;
+  #again = false;
 
   get length(): number {
     return this.#waiters.length;
   }
 
-  /** Resolves when woken, after `ms`, or when `signal` aborts. */
-  wait(signal: AbortSignal, ms: number): Promise<void> {
+  /**
+   * Waits until `place` succeeds in a scan ("placed"), or `ms` pass, `signal` aborts or
+   * `wakeAll` is called ("woken").
+   */
+  wait(signal: AbortSignal, ms: number, size: number, place: () => boolean): Promise<WaitOutcome> {
     return new Promise((resolve) => {
       const waiter: Waiter = {
-        wake: () => {
+        size,
+        place,
+        leave: (outcome) => {
           clearTimeout(timer);
-          signal.removeEventListener("abort", waiter.wake);
+          signal.removeEventListener("abort", woken);
           const at = this.#waiters.indexOf(waiter);
           if (at >= 0) this.#waiters.splice(at, 1);
-          resolve();
+          resolve(outcome);
         },
       };
-      const timer = setTimeout(waiter.wake, ms);
-      signal.addEventListener("abort", waiter.wake, { once: true });
+      const woken = () => waiter.leave("woken");
+      const timer = setTimeout(woken, ms);
+      signal.addEventListener("abort", woken, { once: true });
       this.#waiters.push(waiter);
     });
   }
 
-  /** Capacity may have freed: the head tries again. */
-  wakeHead(): void {
-    this.#waiters[0]?.wake();
+  /** Capacity may have freed: place every waiter that fits now, oldest first. */
+  admit(): void {
+    if (this.#scanning) {
+      this.#again = true;
+      return;
+    }
+    this.#scanning = true;
+    try {
+      do {
+        this.#again = false;
+        this.#scan();
+      } while (this.#again);
+    } finally {
+      this.#scanning = false;
+    }
+  }
+
+  #scan(): void {
+    let smallestFailed = Infinity;
+    let tries = 0;
+    for (const w of [...this.#waiters]) {
+      if (tries >= MAX_TRIES) break;
+      if (w.size >= smallestFailed) continue;
+      tries++;
+      if (w.place()) w.leave("placed");
+      else smallestFailed = w.size;
+    }
   }
 
   wakeAll(): void {
-    for (const w of [...this.#waiters]) w.wake();
+    for (const w of [...this.#waiters]) w.leave("woken");
   }
 }

@@ -17,6 +17,7 @@ import { UnhealthyEndpoint } from "./flight.ts";
 import { Health } from "./health.ts";
 import { LoadBook } from "./load_book.ts";
 import { fetchModels } from "./models.ts";
+import { anyHealthy, SHED_REASONS } from "./placement.ts";
 import { RouterMetrics } from "./router_metrics.ts";
 import { Scraper } from "./telemetry.ts";
 import { WaitQueue } from "./wait_queue.ts";
@@ -140,6 +141,14 @@ export function buildContext(
     telemetryAgeSeconds: (i) => (now() - book.scrapedAt[i]) / 1000,
     queueDepth: () => queue.length,
     inFlight: () => flights.size,
+    endpointInFlight: (i) => book.own[i].seqs + book.own[i].pre,
+  });
+  metrics.zeroKnown(endpoints.map((e) => e.url), {
+    policy: core.config.policy,
+    prefill: endpoints.filter((e) => e.role !== "decode").map((e) => e.url),
+    decode: endpoints.filter((e) => e.role !== "prefill").map((e) => e.url),
+    migrates: core.migrates,
+    shedReasons: SHED_REASONS,
   });
   const ctx: RouterContext = {
     config: c,
@@ -159,8 +168,10 @@ export function buildContext(
       (e) => {
         // Calls still waiting on a broken engine (nothing sent to their clients) move on now.
         for (const f of flights) {
-          if (f.calling === e.index) f.abort?.abort(new UnhealthyEndpoint(e.url));
+          if (f.calling === e.index) f.abort?.abort(new UnhealthyEndpoint(e.url, e.reason));
         }
+        // With no engine left, waiting requests are shed now rather than at their timeout.
+        if (!anyHealthy(ctx)) queue.wakeAll();
       },
     ),
     scraper: new Scraper(
@@ -177,7 +188,7 @@ export function buildContext(
     movable: new Map(),
     flights,
     stop,
-    models: { ids: new Set() },
+    models: { ids: new Set(), maxModelLen: new Map() },
     prompts,
     spare: newDecision(),
     now,

@@ -21,6 +21,7 @@ async function burst(f: Fleet, n: number, maxTokens = 6): Promise<Outcome[]> {
     const stream = i % 2 === 0;
     const res = await fetch(`${f.router.url}/v1/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({
         model: "emulated",
         prompt: prompt(300),
@@ -163,6 +164,7 @@ Deno.test("a client that disconnects mid-stream releases the router's accounting
     const ctl = new AbortController();
     const res = await fetch(`${f.router.url}/v1/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({
         model: "emulated",
         prompt: prompt(100),

@@ -161,7 +161,11 @@ Deno.test("router: engine 4xx are relayed; the router's own 400/404/413 are Open
       );
       equal(bad.status, 400);
       equal(JSON.parse(bad.text).error.param, "messages");
-      const notJson = await fetch(`${router.url}/v1/completions`, { method: "POST", body: "{" });
+      const notJson = await fetch(`${router.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{",
+      });
       equal(notJson.status, 400);
       await notJson.body?.cancel();
       const nowhere = await fetch(`${router.url}/v2/whatever`);

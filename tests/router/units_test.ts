@@ -159,7 +159,7 @@ Deno.test("body limit: Content-Length and streamed bodies beyond it are refused"
   const big = new Request("http://x/", { method: "POST", body: "x".repeat(5000) });
   let error: unknown = null;
   try {
-    await readBody(big, 4096);
+    await readBody(big, 4096, 5000);
   } catch (e) {
     error = e;
   }
@@ -172,12 +172,12 @@ Deno.test("body limit: Content-Length and streamed bodies beyond it are refused"
   });
   error = null;
   try {
-    await readBody(new Request("http://x/", { method: "POST", body: stream }), 4096);
+    await readBody(new Request("http://x/", { method: "POST", body: stream }), 4096, 5000);
   } catch (e) {
     error = e;
   }
   ok(error instanceof BodyTooLarge);
-  equal(await readBody(new Request("http://x/", { method: "POST", body: "ok" }), 4096), "ok");
+  equal(await readBody(new Request("http://x/", { method: "POST", body: "ok" }), 4096, 5000), "ok");
 });
 
 Deno.test("serve --endpoint syntax", () => {

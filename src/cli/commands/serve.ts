@@ -131,7 +131,13 @@ export function serveCommand() {
       "an engine must start answering within this",
       parseDurationMs,
     )
+    .option(
+      "--response-timeout <duration>",
+      "a non-streaming answer must arrive within this (default: --first-byte-timeout)",
+      parseDurationMs,
+    )
     .option("--request-timeout <duration>", "whole-request limit", parseDurationMs)
+    .option("--body-timeout <duration>", "a request body must arrive within this", parseDurationMs)
     .option("--max-body-bytes <size>", "largest request body (e.g. 4m)", parseBytes)
     .addOption(
       new Option("--relay <mode>", "stream relay: inspect (retries, error events) or passthrough")
@@ -190,6 +196,8 @@ export function serveCommand() {
       if (opts.maxAttempts !== undefined) limits.maxAttempts = opts.maxAttempts;
       if (opts.firstByteTimeout !== undefined) limits.firstByteTimeoutMs = opts.firstByteTimeout;
       if (opts.requestTimeout !== undefined) limits.requestTimeoutMs = opts.requestTimeout;
+      if (opts.responseTimeout !== undefined) limits.responseTimeoutMs = opts.responseTimeout;
+      if (opts.bodyTimeout !== undefined) limits.bodyTimeoutMs = opts.bodyTimeout;
       if (opts.maxBodyBytes !== undefined) limits.maxBodyBytes = opts.maxBodyBytes;
       if (Object.keys(limits).length > 0) flags.limits = limits;
       let running;
