@@ -48,6 +48,7 @@ export function routerStatus(ctx: RouterContext) {
     implementation: ctx.core.kind,
     queueDepth: ctx.queue.length,
     inFlight: ctx.flights.size,
+    sync: ctx.sync?.status() ?? null,
     endpoints: ctx.endpoints.map((e) => ({
       index: e.index,
       url: e.url,
@@ -62,6 +63,7 @@ export function routerStatus(ctx: RouterContext) {
         activeKvBlocks: s.activeKv[e.index],
       },
       own: book.own[e.index],
+      peers: book.peers[e.index],
       external: book.external[e.index],
       telemetryAgeMs: Number.isFinite(book.scrapedAt[e.index])
         ? Math.round(now - book.scrapedAt[e.index])

@@ -40,7 +40,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
     url: `http://${config.host}:${port}`,
     port,
     async close() {
-      router.close();
+      await router.close();
       await server.shutdown();
     },
   };

@@ -139,6 +139,11 @@ export function serveCommand() {
     )
     .option("--migration-interval <duration>", "how often migrations are planned", parseDurationMs)
     .option("--migration-budget <n>", "migrations per window (0 disables)", parseNonNegativeInt)
+    .option(
+      "--sync <url>",
+      "nats://HOST:PORT: share in-flight load and prefixes with the other replicas there",
+    )
+    .option("--replica-id <id>", "this replica's name among its peers (default: r-<random>)")
     .action(async (opts) => {
       let file: Record<string, unknown> | undefined;
       if (opts.config) {
@@ -192,6 +197,10 @@ export function serveCommand() {
       if (opts.requestTimeout !== undefined) limits.requestTimeoutMs = opts.requestTimeout;
       if (opts.maxBodyBytes !== undefined) limits.maxBodyBytes = opts.maxBodyBytes;
       if (Object.keys(limits).length > 0) flags.limits = limits;
+      const sync: Record<string, unknown> = {};
+      if (opts.sync !== undefined) sync.url = opts.sync;
+      if (opts.replicaId !== undefined) sync.replicaId = opts.replicaId;
+      if (Object.keys(sync).length > 0) flags.sync = sync;
       let running;
       try {
         running = await startRouter(resolveRouterConfig(file, flags));
@@ -211,6 +220,12 @@ export function serveCommand() {
       );
       for (const e of st.endpoints) {
         console.log(`  [${e.index}] ${e.role.padEnd(7)} ${e.url} (gpu ${e.gpu})`);
+      }
+      if (st.sync) {
+        console.log(
+          `  replica ${st.sync.replicaId}, sync ${st.sync.url} (${st.sync.state}` +
+            `${st.sync.lastError ? `: ${st.sync.lastError}` : ""})`,
+        );
       }
       await untilSignal();
       await running.close();
