@@ -14,7 +14,7 @@
  * (plus scrapes); the client reconnects every `reconnectWaitMs`, and the hello/heartbeat
  * exchange resynchronises. `status()` and the `pdroute_sync_*` metrics say where it stands.
  */
-import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { Msg } from "@nats-io/transport-node";
 import type client from "prom-client";
 import type { LoadBook } from "../load_book.ts";
 import {
@@ -28,10 +28,9 @@ import {
   SyncMessageError,
 } from "./messages.ts";
 import { PeerBook } from "./peer_book.ts";
-import { natsServer, type SyncConfig } from "./sync_config.ts";
+import { NatsLink } from "./nats_link.ts";
+import type { SyncConfig } from "./sync_config.ts";
 import { SyncMetrics } from "./sync_metrics.ts";
-
-export type SyncState = "connecting" | "connected" | "disconnected" | "closed";
 
 /** A bound on a prefix snapshot's share of NATS's max payload (ids are <= 11 JSON bytes). */
 const SNAPSHOT_PAYLOAD_SHARE = 0.8;
@@ -46,13 +45,9 @@ export class ReplicaSync {
   readonly fleet: string;
   readonly peers: PeerBook;
   readonly metrics: SyncMetrics;
-  state: SyncState = "connecting";
-  /** The last connection problem (empty while connected). */
+  readonly link: NatsLink;
+  /** The last malformed message's problem. */
   lastError = "";
-  /** Router clock of the last state change. */
-  since = 0;
-  #nc: NatsConnection | null = null;
-  #subs: Subscription[] = [];
   #seq = 0;
   /** What peers were last told of our own load, per endpoint. */
   readonly #published: LoadVector[];
@@ -60,9 +55,6 @@ export class ReplicaSync {
   #prefixes: [number, number[]][] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
   #beat: ReturnType<typeof setInterval> | null = null;
-  #closing = false;
-  readonly #stop = new AbortController();
-  readonly #subjects: ReturnType<typeof subjects>;
 
   constructor(
     readonly config: SyncConfig,
@@ -74,12 +66,19 @@ export class ReplicaSync {
   ) {
     this.id = config.replicaId ?? defaultReplicaId();
     this.fleet = fleetFingerprint(endpointUrls);
-    this.#subjects = subjects(config.cluster);
+    this.link = new NatsLink(config, `pdroute-${this.id}`, subjects(config.cluster), {
+      onJoined: () => this.#joined(),
+      onMessage: (m) => this.#receive(m),
+      onPrefixRequest: (m) => {
+        m.respond(encode(this.#snapshot()));
+        this.metrics.sent.inc({ kind: "snapshot" });
+      },
+    }, now);
     const n = endpointUrls.length;
     this.#published = Array.from({ length: n }, (): LoadVector => [0, 0, 0, 0, 0]);
     this.metrics = new SyncMetrics(registry, {
       peers: () => this.peers.peers.size,
-      connected: () => this.state === "connected",
+      connected: () => this.link.connected,
     });
     this.peers = new PeerBook(
       book,
@@ -98,90 +97,7 @@ export class ReplicaSync {
   /** Starts the heartbeat and the first connection attempt (resolves after it, either way). */
   async start(): Promise<void> {
     this.#beat = setInterval(() => this.#tick(), this.config.heartbeatMs);
-    if (!(await this.#tryConnect())) void this.#connectLoop();
-  }
-
-  async #connectLoop(): Promise<void> {
-    while (!this.#closing) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.config.reconnectWaitMs);
-        this.#stop.signal.addEventListener("abort", () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
-      });
-      if (this.#closing || await this.#tryConnect()) return;
-    }
-  }
-
-  async #tryConnect(): Promise<boolean> {
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: natsServer(this.config.url),
-        name: `pdroute-${this.id}`,
-        noEcho: true,
-        reconnect: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: this.config.reconnectWaitMs,
-        reconnectJitter: 0,
-        timeout: Math.max(500, this.config.peerTimeoutMs),
-        // A server that stops answering pings (a partition) counts as gone after ~2 pings.
-        pingInterval: Math.max(500, this.config.peerTimeoutMs),
-        maxPingOut: 2,
-      });
-    } catch (e) {
-      this.#setState("disconnected", `cannot reach NATS at ${this.config.url}: ${msg(e)}`);
-      return false;
-    }
-    if (this.#closing) {
-      await nc.close().catch(() => {});
-      return true;
-    }
-    this.#nc = nc;
-    this.#subs = [
-      nc.subscribe(this.#subjects.messages, { callback: (_err, m) => this.#receive(m) }),
-      nc.subscribe(this.#subjects.prefixes, {
-        callback: (_err, m) => {
-          m.respond(encode(this.#snapshot()));
-          this.metrics.sent.inc({ kind: "snapshot" });
-        },
-      }),
-    ];
-    void this.#watch(nc);
-    this.#setState("connected", "");
-    this.#joined();
-    return true;
-  }
-
-  /** Follows the client's connection events until it closes. */
-  async #watch(nc: NatsConnection): Promise<void> {
-    for await (const s of nc.status()) {
-      if (s.type === "disconnect" || s.type === "staleConnection") {
-        this.#setState("disconnected", `lost NATS at ${this.config.url} (${s.type})`);
-      } else if (s.type === "reconnect") {
-        this.#setState("connected", "");
-        this.#joined();
-      }
-    }
-    if (!this.#closing) {
-      this.#nc = null;
-      this.#setState("disconnected", `the NATS connection to ${this.config.url} closed`);
-      void this.#connectLoop();
-    }
-  }
-
-  #setState(state: SyncState, error: string): void {
-    if (state !== this.state) {
-      this.since = this.now();
-      if (state !== "connected" && this.state === "connected") {
-        console.error(`pdroute serve: replica sync: ${error}; routing on own state`);
-      } else if (state === "connected" && this.state === "disconnected") {
-        console.error(`pdroute serve: replica sync: connected to ${this.config.url} again`);
-      }
-    }
-    this.state = state;
-    this.lastError = error;
+    await this.link.start();
   }
 
   /** (Re)joined: announce, send our whole state, fetch a prefix mirror. */
@@ -194,17 +110,10 @@ export class ReplicaSync {
   }
 
   async #requestPrefixes(): Promise<void> {
-    const nc = this.#nc;
-    if (!nc) return;
-    let reply: Msg;
-    try {
-      reply = await nc.request(this.#subjects.prefixes, encode({ t: "hello", ...this.#sender() }), {
-        timeout: this.config.peerTimeoutMs,
-      });
-    } catch {
-      return; // no peer answered (none yet, or NATS away again): nothing to merge
-    }
-    this.#receive(reply);
+    const ask = encode({ t: "hello", ...this.#sender() });
+    const reply = await this.link.requestPrefixes(ask, this.config.peerTimeoutMs);
+    // No answer: no peer yet, or NATS away again; nothing to merge.
+    if (reply) this.#receive(reply);
   }
 
   #receive(m: Msg): void {
@@ -250,7 +159,7 @@ export class ReplicaSync {
   flush(): void {
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
-    if (this.state !== "connected") {
+    if (!this.link.connected) {
       // Nothing is sent while NATS is away: the heartbeat after reconnecting carries the
       // whole load; recorded prefixes travel in the mirror snapshot sent on rejoining.
       this.#dirty.clear();
@@ -280,7 +189,7 @@ export class ReplicaSync {
 
   #heartbeat(): void {
     this.flush();
-    if (this.state !== "connected") return;
+    if (!this.link.connected) return;
     const load = this.book.own.map((o): LoadVector => [o.queued, o.seqs, o.kv, o.pre, o.pending]);
     for (let i = 0; i < load.length; i++) this.#published[i] = [...load[i]];
     this.#send({ t: "heartbeat", ...this.#sender(), seq: ++this.#seq, load });
@@ -298,7 +207,7 @@ export class ReplicaSync {
 
   /** The prefix mirror, newest blocks kept when it would not fit NATS's payload limit. */
   #snapshot(): SnapshotMessage {
-    const maxPayload = this.#nc?.info?.max_payload ?? 1024 * 1024;
+    const maxPayload = this.link.maxPayload;
     const n = this.#published.length;
     const perEndpoint = Math.floor(maxPayload * SNAPSHOT_PAYLOAD_SHARE / 11 / Math.max(1, n));
     const p: [number, number[]][] = [];
@@ -310,40 +219,22 @@ export class ReplicaSync {
   }
 
   #send(m: SyncMessage): void {
-    const nc = this.#nc;
-    if (!nc || this.state !== "connected") {
-      this.metrics.refused.inc({ reason: "not_connected" });
-      return;
-    }
-    try {
-      nc.publish(this.#subjects.messages, encode(m));
-      this.metrics.sent.inc({ kind: m.t });
-    } catch (e) {
-      this.metrics.refused.inc({ reason: "not_connected" });
-      this.lastError = `publish to NATS failed: ${msg(e)}`;
-    }
+    if (this.link.publish(encode(m))) this.metrics.sent.inc({ kind: m.t });
+    else this.metrics.refused.inc({ reason: "not_connected" });
   }
 
   /** Says bye (peers drop this replica at once) and closes the connection. */
   async close(): Promise<void> {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#stop.abort();
     if (this.#beat !== null) clearInterval(this.#beat);
+    this.#beat = null;
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     this.book.onChange = null;
     this.book.onPrefixes = null;
-    const nc = this.#nc;
-    if (nc && this.state === "connected") {
-      this.#send({ t: "bye", ...this.#sender() });
-      await within(nc.flush(), 500);
+    if (await this.link.close(encode({ t: "bye", ...this.#sender() }))) {
+      this.metrics.sent.inc({ kind: "bye" });
     }
-    for (const s of this.#subs) s.unsubscribe();
-    if (nc) await within(nc.close(), 1000);
-    this.#nc = null;
     this.peers.clear();
-    this.state = "closed";
   }
 
   /** Where the sync stands, for /router/status. */
@@ -358,9 +249,9 @@ export class ReplicaSync {
       url: this.config.url,
       cluster: this.config.cluster,
       replicaId: this.id,
-      state: this.state,
-      sinceMs: Math.round(now - this.since),
-      lastError: this.lastError,
+      state: this.link.state,
+      sinceMs: Math.round(now - this.link.since),
+      lastError: this.link.lastError || this.lastError,
       peers: [...this.peers.peers.values()].map((p) => ({
         id: p.id,
         synced: p.synced,
@@ -373,18 +264,4 @@ export class ReplicaSync {
       peersDeparted: this.peers.departed,
     };
   }
-}
-
-function msg(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Waits for `p` (its failure ignored) or `ms`, whichever is first; leaves no timer behind. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    p.catch(() => {}),
-    new Promise<void>((r) => t = setTimeout(r, ms)),
-  ]);
-  clearTimeout(t);
 }
