@@ -13,6 +13,7 @@ import {
   RouterConfigError,
 } from "../../router/config.ts";
 import { startRouter } from "../../router/server.ts";
+import { checkWorkersConfig, runWorkers } from "./serve_workers.ts";
 import { TopologyInputError } from "../../topology/mod.ts";
 import { POLICY_NAMES } from "../../core/policies.ts";
 import { CliError } from "../errors.ts";
@@ -144,6 +145,12 @@ export function serveCommand() {
       "nats://HOST:PORT: share in-flight load and prefixes with the other replicas there",
     )
     .option("--replica-id <id>", "this replica's name among its peers (default: r-<random>)")
+    .option(
+      "--workers <n>",
+      "run n router processes on one port, sharing load through --sync",
+      parsePositiveInt,
+    )
+    .addOption(new Option("--reuse-port", "share the port (set by --workers)").hideHelp())
     .action(async (opts) => {
       let file: Record<string, unknown> | undefined;
       if (opts.config) {
@@ -203,8 +210,14 @@ export function serveCommand() {
       if (Object.keys(sync).length > 0) flags.sync = sync;
       let running;
       try {
-        running = await startRouter(resolveRouterConfig(file, flags));
+        const config = resolveRouterConfig(file, flags);
+        if (opts.workers !== undefined && opts.workers > 1) {
+          checkWorkersConfig(opts.workers, config);
+          return await runWorkers(opts.workers, config);
+        }
+        running = await startRouter(config, { reusePort: opts.reusePort === true });
       } catch (e) {
+        if (e instanceof CliError) throw e;
         if (
           e instanceof RouterConfigError || e instanceof EngineModelError ||
           e instanceof TopologyInputError
