@@ -40,6 +40,15 @@ export class PrefixCache {
     return this.#size;
   }
 
+  /** Every resident block, least recently used first. */
+  blocks(): number[] {
+    const out: number[] = [];
+    for (let slot = this.#oldest; slot >= 0; slot = this.#links[2 * slot + 1]) {
+      out.push(this.#ids[slot]);
+    }
+    return out;
+  }
+
   /** Leading blocks of `ids` present (and refreshed as recently used). */
   match(ids: readonly number[]): number {
     let hits = 0;

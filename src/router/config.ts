@@ -11,6 +11,7 @@ import { efficiencySchema } from "../engine_model/efficiency.ts";
 import { gpuSpecSchema } from "../engine_model/hardware.ts";
 import { modelSpecSchema } from "../engine_model/models.ts";
 import { DEFAULT_ENGINE_OPTIONS, engineOptionsSchema } from "../engine_model/setup.ts";
+import { syncConfigSchema } from "./sync/sync_config.ts";
 
 const ms = z.number().min(0);
 
@@ -37,6 +38,8 @@ export const endpointConfigSchema = z.object({
 }).strict();
 
 export type EndpointConfig = z.infer<typeof endpointConfigSchema>;
+
+export { type SyncConfig, syncConfigSchema } from "./sync/sync_config.ts";
 
 export const routerConfigSchema = z.object({
   host: z.string().min(1),
@@ -116,6 +119,8 @@ export const routerConfigSchema = z.object({
   relay: z.enum(["inspect", "passthrough"]),
   /** How often the migration planner runs (only predictive policy with a migration budget). */
   migrationIntervalMs: z.number().gt(0),
+  /** Replica sync over NATS (src/router/sync/; docs/ROUTER.md "Running several replicas"). */
+  sync: syncConfigSchema.optional(),
 }).strict();
 
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -12,6 +12,7 @@ import type { Flight } from "./flight.ts";
 import type { Health } from "./health.ts";
 import type { LoadBook } from "./load_book.ts";
 import type { Outcome, RouterMetrics } from "./router_metrics.ts";
+import type { ReplicaSync } from "./sync/replica_sync.ts";
 import type { Scraper } from "./telemetry.ts";
 import type { WaitQueue } from "./wait_queue.ts";
 
@@ -40,6 +41,8 @@ export interface RouterContext {
   readonly metrics: RouterMetrics;
   readonly health: Health;
   readonly scraper: Scraper;
+  /** Replica sync over NATS (null: this router routes on its own state alone). */
+  readonly sync: ReplicaSync | null;
   readonly rng: Rng;
   readonly queue: WaitQueue;
   /** Movable decode requests by their core migration slot. */

@@ -10,7 +10,10 @@
  *   finished), from scraped /metrics: max(0, scraped - own at scrape time). It is trusted only
  *   while the scrape is fresh (`staleAfterMs`); a stale or failed scrape counts as zero.
  *
- * The core sees own + external. Observed TTFT (per prefill endpoint) and TPOT (per decode
+ * - peers: what the other router replicas account as their own (src/router/sync/), summed;
+ *   written by the sync's peer book, and subtracted from scrapes like own load.
+ *
+ * The core sees own + peers + external. Observed TTFT (per prefill endpoint) and TPOT (per decode
  * endpoint) reach it as ratios, measured on the streams the router relays over what the core
  * predicted for those requests (src/core/observed_ratios.ts), stamped with the router clock so
  * the core ignores them once older than `telemetryMaxAgeMs`.
@@ -56,6 +59,12 @@ export interface Routed {
 export class LoadBook {
   readonly own: Load[];
   readonly external: Load[];
+  /** The other replicas' own load (replica sync; all zero without it). */
+  readonly peers: Load[];
+  /** Called whenever an endpoint's load changed (the replica sync publishes own changes). */
+  onChange: ((i: number) => void) | null = null;
+  /** Called with the blocks recorded on an endpoint by this replica (the sync shares them). */
+  onPrefixes: ((i: number, blocks: readonly number[]) => void) | null = null;
   /** Router clock of the last successful scrape per endpoint (-Infinity: never). */
   readonly scrapedAt: number[];
   readonly #observed: ObservedTimes;
@@ -77,6 +86,7 @@ export class LoadBook {
       Array.from({ length: count }, () => ({ queued: 0, seqs: 0, kv: 0, pre: 0, pending: 0 }));
     this.own = zero();
     this.external = zero();
+    this.peers = zero();
     this.scrapedAt = new Array(count).fill(-Infinity);
     this.#observed = new ObservedTimes(core, count, ewmaAlpha);
     this.#prefix = Array.from({ length: count }, () => new PrefixCache(prefixCacheBlocks));
@@ -229,11 +239,12 @@ export class LoadBook {
     now: number,
   ): void {
     const own = this.own[i];
+    const peer = this.peers[i];
     const ext = this.external[i];
-    ext.seqs = Math.max(0, seqs - own.seqs);
-    ext.kv = Math.max(0, kvBlocks - own.kv);
-    // Waiting requests the router does not know of, at the mean prompt length.
-    ext.queued = Math.max(0, waiting - own.seqs) * meanPromptTokens;
+    ext.seqs = Math.max(0, seqs - own.seqs - peer.seqs);
+    ext.kv = Math.max(0, kvBlocks - own.kv - peer.kv);
+    // Waiting requests no replica knows of, at the mean prompt length.
+    ext.queued = Math.max(0, waiting - own.seqs - peer.seqs) * meanPromptTokens;
     this.scrapedAt[i] = now;
     this.sync(i);
     // The engine's own counts as scraped, for policies that score with them (llm-d).
@@ -265,6 +276,7 @@ export class LoadBook {
   sync(i: number): void {
     const own = this.own[i];
     const ext = this.external[i];
+    const peer = this.peers[i];
     // Own counts only go below zero through a bookkeeping bug; never hand those to the core.
     if (own.queued < 0 || own.seqs < 0 || own.kv < 0 || own.pre < 0 || own.pending < 0) {
       throw new Error(
@@ -272,15 +284,32 @@ export class LoadBook {
       );
     }
     this.core.setLoad(i, {
-      queuedPrefillTokens: own.queued + ext.queued,
-      activeSeqs: own.seqs + ext.seqs,
-      activeKvBlocks: own.kv + ext.kv,
-      prefillSeqs: own.pre,
-      pendingKvBlocks: own.pending,
+      queuedPrefillTokens: own.queued + Math.max(0, peer.queued) + ext.queued,
+      activeSeqs: own.seqs + Math.max(0, peer.seqs) + ext.seqs,
+      activeKvBlocks: own.kv + Math.max(0, peer.kv) + ext.kv,
+      prefillSeqs: own.pre + Math.max(0, peer.pre),
+      pendingKvBlocks: own.pending + Math.max(0, peer.pending),
     });
+    this.onChange?.(i);
+  }
+
+  /** Blocks another replica recorded on endpoint `e` (not shared again). */
+  mirrorPrefixes(e: number, blocks: readonly number[]): void {
+    this.#insert(e, blocks);
+  }
+
+  /** Endpoint `e`'s prefix mirror, least recently used first (a joining replica's snapshot). */
+  prefixBlocks(e: number): number[] {
+    return this.#prefix[e].blocks();
   }
 
   #cache(e: number, blocks: readonly number[]): void {
+    if (blocks.length === 0) return;
+    this.#insert(e, blocks);
+    this.onPrefixes?.(e, blocks);
+  }
+
+  #insert(e: number, blocks: readonly number[]): void {
     if (blocks.length === 0) return;
     const { added, evicted } = this.#prefix[e].insert(blocks);
     if (evicted.length > 0) this.core.removePrefixBlocks(e, evicted);

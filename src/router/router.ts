@@ -40,6 +40,7 @@ import type { LoadBook } from "./load_book.ts";
 import { startLoops } from "./loops.ts";
 import type { RouterMetrics } from "./router_metrics.ts";
 import { routerStatus } from "./status.ts";
+import type { ReplicaSync } from "./sync/replica_sync.ts";
 import type { Scraper } from "./telemetry.ts";
 import { buildContext, resolveFleet } from "./wiring.ts";
 
@@ -85,23 +86,28 @@ export class Router {
   get scraper(): Scraper {
     return this.#ctx.scraper;
   }
+  get sync(): ReplicaSync | null {
+    return this.#ctx.sync;
+  }
 
   /** Router clock, ms since start (the core's `now`). */
   now(): number {
     return this.#ctx.now();
   }
 
-  /** Starts the background loops: scraping, health probes, migration planning. */
+  /** Starts the background loops (scraping, health probes, migration planning) and sync. */
   async start(): Promise<void> {
     await startLoops(this.#ctx, this.#timers);
+    await this.#ctx.sync?.start();
   }
 
-  /** Stops the loops and ends every request still in flight. */
-  close(): void {
+  /** Stops the loops and ends every request still in flight; the sync says bye. */
+  close(): Promise<void> {
     this.#stop.abort();
     for (const t of this.#timers) clearTimeout(t);
     for (const f of this.#ctx.flights) f.abort?.abort(new Error("router shutting down"));
     this.#ctx.queue.wakeAll();
+    return this.#ctx.sync?.close() ?? Promise.resolve();
   }
 
   get inFlight(): number {

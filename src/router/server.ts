@@ -14,7 +14,11 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
-export async function startRouter(config: RouterConfig): Promise<RunningRouter> {
+/** `reusePort`: share the port with other processes (serve --workers; Linux SO_REUSEPORT). */
+export async function startRouter(
+  config: RouterConfig,
+  options: { reusePort?: boolean } = {},
+): Promise<RunningRouter> {
   const router = await Router.create(config);
   await router.start();
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -23,6 +27,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
       server = Deno.serve({
         hostname: config.host,
         port: config.port,
+        reusePort: options.reusePort ?? false,
         onListen: () => resolve(),
         onError: (e) => {
           console.error(`pdroute serve: request failed: ${(e as Error).stack}`);
@@ -40,7 +45,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
     url: `http://${config.host}:${port}`,
     port,
     async close() {
-      router.close();
+      await router.close();
       await server.shutdown();
     },
   };

@@ -13,6 +13,7 @@ export function routerStatus(ctx: RouterContext) {
     implementation: ctx.core.kind,
     queueDepth: ctx.queue.length,
     inFlight: ctx.flights.size,
+    sync: ctx.sync?.status() ?? null,
     /** The router process's memory (bytes): RSS, and the JS heap in use and reserved. */
     memory: memoryOf(Deno.memoryUsage()),
     endpoints: ctx.endpoints.map((e) => ({
@@ -29,6 +30,7 @@ export function routerStatus(ctx: RouterContext) {
         activeKvBlocks: s.activeKv[e.index],
       },
       own: book.own[e.index],
+      peers: book.peers[e.index],
       external: book.external[e.index],
       telemetryAgeMs: Number.isFinite(book.scrapedAt[e.index])
         ? Math.round(now - book.scrapedAt[e.index])

@@ -19,6 +19,7 @@ import { LoadBook } from "./load_book.ts";
 import { fetchModels } from "./models.ts";
 import { anyHealthy, SHED_REASONS } from "./placement.ts";
 import { RouterMetrics } from "./router_metrics.ts";
+import { ReplicaSync } from "./sync/replica_sync.ts";
 import { Scraper } from "./telemetry.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
@@ -183,6 +184,16 @@ export function buildContext(
       now,
       () => prompts.count === 0 ? 512 : prompts.sum / prompts.count,
     ),
+    sync: c.sync
+      ? new ReplicaSync(
+        c.sync,
+        book,
+        endpoints.map((e) => e.url),
+        metrics.registry,
+        now,
+        () => wakeQueue(ctx),
+      )
+      : null,
     rng: new Rng(c.seed),
     queue,
     movable: new Map(),

@@ -13,6 +13,7 @@ import {
   RouterConfigError,
 } from "../../router/config.ts";
 import { startRouter } from "../../router/server.ts";
+import { checkWorkersConfig, runWorkers } from "./serve_workers.ts";
 import { TopologyInputError } from "../../topology/mod.ts";
 import { POLICY_NAMES } from "../../core/policies.ts";
 import { CliError } from "../errors.ts";
@@ -145,6 +146,17 @@ export function serveCommand() {
     )
     .option("--migration-interval <duration>", "how often migrations are planned", parseDurationMs)
     .option("--migration-budget <n>", "migrations per window (0 disables)", parseNonNegativeInt)
+    .option(
+      "--sync <url>",
+      "nats://HOST:PORT: share in-flight load and prefixes with the other replicas there",
+    )
+    .option("--replica-id <id>", "this replica's name among its peers (default: r-<random>)")
+    .option(
+      "--workers <n>",
+      "run n router processes on one port, sharing load through --sync",
+      parsePositiveInt,
+    )
+    .addOption(new Option("--reuse-port", "share the port (set by --workers)").hideHelp())
     .action(async (opts) => {
       let file: Record<string, unknown> | undefined;
       if (opts.config) {
@@ -200,10 +212,20 @@ export function serveCommand() {
       if (opts.bodyTimeout !== undefined) limits.bodyTimeoutMs = opts.bodyTimeout;
       if (opts.maxBodyBytes !== undefined) limits.maxBodyBytes = opts.maxBodyBytes;
       if (Object.keys(limits).length > 0) flags.limits = limits;
+      const sync: Record<string, unknown> = {};
+      if (opts.sync !== undefined) sync.url = opts.sync;
+      if (opts.replicaId !== undefined) sync.replicaId = opts.replicaId;
+      if (Object.keys(sync).length > 0) flags.sync = sync;
       let running;
       try {
-        running = await startRouter(resolveRouterConfig(file, flags));
+        const config = resolveRouterConfig(file, flags);
+        if (opts.workers !== undefined && opts.workers > 1) {
+          checkWorkersConfig(opts.workers, config);
+          return await runWorkers(opts.workers, config);
+        }
+        running = await startRouter(config, { reusePort: opts.reusePort === true });
       } catch (e) {
+        if (e instanceof CliError) throw e;
         if (
           e instanceof RouterConfigError || e instanceof EngineModelError ||
           e instanceof TopologyInputError
@@ -219,6 +241,12 @@ export function serveCommand() {
       );
       for (const e of st.endpoints) {
         console.log(`  [${e.index}] ${e.role.padEnd(7)} ${e.url} (gpu ${e.gpu})`);
+      }
+      if (st.sync) {
+        console.log(
+          `  replica ${st.sync.replicaId}, sync ${st.sync.url} (${st.sync.state}` +
+            `${st.sync.lastError ? `: ${st.sync.lastError}` : ""})`,
+        );
       }
       await untilSignal();
       await running.close();
