@@ -1,11 +1,12 @@
 /**
  * A KV event publisher as vLLM's ZmqEventPublisher behaves on the wire (the emulator's; see
- * subscriber.ts for the format): a PUB socket sending `[topic, seq (8 bytes BE), payload]`
+ * subscriber.ts for the format): a PUB socket (XPUB, so tests can wait for a subscription) sending `[topic, seq (8 bytes BE), payload]`
  * with seq counting from 0, and a ROUTER replay socket that answers `[id, "", start]` with
  * `[id, "", seq, payload]` for every buffered batch from `start`, then `[id, "", -1, ""]`.
  * The last `bufferSteps` batches are kept for replay (vLLM's buffer_steps, 10,000).
  */
 import * as zmq from "zeromq";
+import { POLLED, pollReceive } from "./zmq_poll.ts";
 import { encodeBatch, type KvEncoding, type OutEvent } from "./encode.ts";
 
 const END_SEQ = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -22,7 +23,8 @@ export interface PublisherOptions {
 }
 
 export class KvPublisher {
-  readonly #pub = new zmq.Publisher({ linger: 0 });
+  /** An XPUB socket: PUB on the wire, and it hears subscriptions (`subscriptions`). */
+  readonly #pub = new zmq.XPublisher({ ...POLLED, verbosity: "allSubs" });
   readonly #replay: zmq.Router | null;
   readonly #buffer: { seq: bigint; payload: Uint8Array }[] = [];
   #seq = 0n;
@@ -32,9 +34,11 @@ export class KvPublisher {
   replayEndpoint: string | null = null;
   /** Batches published. */
   published = 0;
+  /** Subscriptions heard (a subscriber receives what is published after its subscription). */
+  subscriptions = 0;
 
   private constructor(readonly options: PublisherOptions) {
-    this.#replay = options.replayPort === null ? null : new zmq.Router({ linger: 0 });
+    this.#replay = options.replayPort === null ? null : new zmq.Router(POLLED);
   }
 
   static async bind(options: PublisherOptions): Promise<KvPublisher> {
@@ -47,6 +51,7 @@ export class KvPublisher {
       p.replayEndpoint = p.#replay.lastEndpoint!;
       void p.#serveReplay(p.#replay);
     }
+    void p.#hearSubscriptions();
     return p;
   }
 
@@ -87,14 +92,28 @@ export class KvPublisher {
     this.#replay?.close();
   }
 
-  async #serveReplay(sock: zmq.Router): Promise<void> {
+  async #hearSubscriptions(): Promise<void> {
     while (!this.#closed) {
-      let frames: Buffer[];
+      let frames: Buffer[] | null;
       try {
-        frames = await sock.receive();
+        frames = await pollReceive(this.#pub, () => this.#closed, { maxMs: 50 });
       } catch {
         return; // closed
       }
+      if (frames === null) return;
+      if (frames[0]?.[0] === 1) this.subscriptions++;
+    }
+  }
+
+  async #serveReplay(sock: zmq.Router): Promise<void> {
+    while (!this.#closed) {
+      let frames: Buffer[] | null;
+      try {
+        frames = await pollReceive(sock, () => this.#closed, { maxMs: 50 });
+      } catch {
+        return; // closed
+      }
+      if (frames === null) return;
       if (frames.length !== 3 || frames[2].length !== 8) continue;
       const [id] = frames;
       const start = frames[2].readBigUInt64BE(0);

@@ -17,6 +17,7 @@
  * Nothing a publisher sends or fails to send throws out of here: it is logged and counted.
  */
 import * as zmq from "zeromq";
+import { POLLED, pollReceive } from "./zmq_poll.ts";
 import { decodeBatch, type EventBatch, KvDecodeError } from "./events.ts";
 import type { KvIndex } from "./kv_index.ts";
 import type { KvMetrics } from "./kv_metrics.ts";
@@ -50,13 +51,14 @@ export class KvSubscriber {
     readonly metrics: KvMetrics,
     readonly log: (line: string) => void,
   ) {
-    this.#sub = new zmq.Subscriber({ linger: 0 });
+    this.#sub = new zmq.Subscriber(POLLED);
   }
 
   start(): void {
+    // The observer must exist before connect(), or the connect event is missed.
+    void this.#watch();
     this.#sub.connect(this.options.endpoint);
     this.#sub.subscribe(this.options.topic);
-    void this.#watch();
     this.#done = this.#loop();
   }
 
@@ -87,14 +89,16 @@ export class KvSubscriber {
 
   async #loop(): Promise<void> {
     while (!this.#closed) {
-      let frames: Buffer[];
+      let frames: Buffer[] | null;
       try {
-        frames = await this.#sub.receive();
+        frames = await pollReceive(this.#sub, () => this.#closed);
       } catch (e) {
         if (this.#closed) return;
         this.log(`KV events of ${this.engine}: receive failed: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 100));
         continue;
       }
+      if (frames === null) return;
       try {
         await this.#message(frames);
       } catch (e) {
@@ -148,7 +152,14 @@ export class KvSubscriber {
     const ep = this.options.replayEndpoint;
     if (ep === null) return false;
     const engine = this.engine;
-    const d = new zmq.Dealer({ linger: 0, receiveTimeout: this.options.replayTimeoutMs });
+    const d = new zmq.Dealer(POLLED);
+    const deadline = performance.now() + this.options.replayTimeoutMs;
+    let timedOut = false;
+    const stopped = () => {
+      if (this.#closed) return true;
+      timedOut = performance.now() > deadline;
+      return timedOut;
+    };
     let next = from;
     try {
       d.connect(ep);
@@ -156,7 +167,10 @@ export class KvSubscriber {
       start.writeBigUInt64BE(from, 0);
       await d.send(["", start]);
       while (next < to) {
-        const frames = await d.receive();
+        const frames = await pollReceive(d, stopped);
+        if (frames === null) {
+          throw new Error(timedOut ? `no answer in ${this.options.replayTimeoutMs} ms` : "closed");
+        }
         if (frames.length !== 3 || frames[1].length !== 8) break;
         const seq = frames[1].readBigUInt64BE(0);
         if (seq === END_SEQ || frames[2].length === 0) break;
@@ -166,7 +180,10 @@ export class KvSubscriber {
         next++;
       }
     } catch (e) {
-      this.log(`KV events of ${engine}: replay from ${ep} failed: ${(e as Error).message}`);
+      const why = timedOut
+        ? `no answer in ${this.options.replayTimeoutMs} ms`
+        : (e as Error).message;
+      this.log(`KV events of ${engine}: replay from ${ep} failed: ${why}`);
       this.metrics.replays.inc({ engine, result: "failed" });
       return false;
     } finally {
