@@ -40,6 +40,13 @@ export class PrefixCache {
     return this.#size;
   }
 
+  /** The blocks held, oldest first. */
+  resident(): number[] {
+    const out: number[] = [];
+    for (let s = this.#oldest; s >= 0; s = this.#links[2 * s + 1]) out.push(this.#ids[s]);
+    return out;
+  }
+
   /** Forgets every block (an engine's prefix cache reset). */
   clear(): void {
     this.#table.fill(0);

@@ -15,7 +15,16 @@ const GPU = 1;
 const CPU = 2;
 const bit = (m: Medium) => m === "gpu" ? GPU : CPU;
 
+/** Told when one of our block hashes becomes held (in any tier) or no longer held. */
+export interface KvIndexListener {
+  held(ours: number): void;
+  gone(ours: number): void;
+  cleared(): void;
+}
+
 export class KvIndex {
+  /** Set by the router to mirror the index into its scoring core. */
+  listener: KvIndexListener | null = null;
   /** Engine block hash -> our hash. */
   readonly #ours = new Map<string, number>();
   /** Engine block hash -> tiers holding it (bits). */
@@ -71,6 +80,12 @@ export class KvIndex {
     this.#ours.clear();
     this.#tiers.clear();
     this.#blocks.clear();
+    this.listener?.cleared();
+  }
+
+  /** Our hashes of the blocks held (in any tier). */
+  held(): IterableIterator<number> {
+    return this.#blocks.keys();
   }
 
   /** Blocks held per tier (engine blocks). */
@@ -101,8 +116,14 @@ export class KvIndex {
 
   #count(ours: number, m: Medium, by: number): void {
     let c = this.#blocks.get(ours);
-    if (!c) this.#blocks.set(ours, c = [0, 0]);
+    if (!c) {
+      this.#blocks.set(ours, c = [0, 0]);
+      this.listener?.held(ours);
+    }
     c[m === "gpu" ? 0 : 1] += by;
-    if (c[0] <= 0 && c[1] <= 0) this.#blocks.delete(ours);
+    if (c[0] <= 0 && c[1] <= 0) {
+      this.#blocks.delete(ours);
+      this.listener?.gone(ours);
+    }
   }
 }

@@ -16,9 +16,8 @@ export class KvMetrics {
   readonly malformed: client.Counter<"engine" | "reason">;
   readonly disconnects: client.Counter<"engine">;
   readonly restarts: client.Counter<"engine">;
-  readonly predicted: client.Counter<"engine">;
-  readonly reported: client.Counter<"engine">;
-  readonly predictionError: client.Histogram<string>;
+  readonly unknownTypes: client.Counter<"engine" | "name">;
+  readonly tokenizeErrors: client.Counter<string>;
 
   constructor(
     registry: client.Registry,
@@ -28,53 +27,55 @@ export class KvMetrics {
     const registers = [registry];
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
       new client.Counter<L>({ name, help, labelNames, registers });
-    this.events = counter("pdroute_kv_events_total", "KV events received, by type.", [
+    this.events = counter(
+      "pdroute_kv_events_total",
+      "KV events received, by type (BlockStored, BlockRemoved, AllBlocksCleared, unknown).",
+      [
+        "engine",
+        "type",
+      ],
+    );
+    this.batches = counter("pdroute_kv_events_batches_total", "KV event batches applied.", [
       "engine",
-      "type",
     ]);
-    this.batches = counter("pdroute_kv_batches_total", "KV event batches applied.", ["engine"]);
-    this.gaps = counter("pdroute_kv_sequence_gaps_total", "Gaps in the publisher's sequence.", [
+    this.gaps = counter("pdroute_kv_events_gaps_total", "Gaps in the publisher's sequence.", [
       "engine",
     ]);
-    this.missed = counter("pdroute_kv_missed_batches_total", "Batches lost in gaps.", ["engine"]);
+    this.missed = counter("pdroute_kv_events_missed_batches_total", "Batches lost in gaps.", [
+      "engine",
+    ]);
     this.replays = counter(
-      "pdroute_kv_replays_total",
+      "pdroute_kv_events_replays_total",
       "Replay requests to the publisher's replay endpoint, by result (ok, incomplete, failed).",
       ["engine", "result"],
     );
     this.malformed = counter(
-      "pdroute_kv_malformed_total",
+      "pdroute_kv_events_decode_errors_total",
       "Messages that were not a KV event batch, by reason (frames, sequence, payload).",
       ["engine", "reason"],
     );
     this.disconnects = counter(
-      "pdroute_kv_publisher_disconnects_total",
+      "pdroute_kv_events_disconnects_total",
       "Times the publisher's connection dropped.",
       ["engine"],
     );
     this.restarts = counter(
-      "pdroute_kv_publisher_restarts_total",
+      "pdroute_kv_events_restarts_total",
       "Sequence restarts (the engine restarted; its index was cleared).",
       ["engine"],
     );
-    this.predicted = counter(
-      "pdroute_kv_predicted_cached_tokens_total",
-      "Prompt tokens the index predicted cached on the engine that prefilled.",
-      ["engine"],
+    this.unknownTypes = counter(
+      "pdroute_kv_events_unknown_types_total",
+      "KV events of a type the router does not know (ignored), by type name.",
+      ["engine", "name"],
     );
-    this.reported = counter(
-      "pdroute_kv_reported_cached_tokens_total",
-      "Prompt tokens the engine reported cached (usage.prompt_tokens_details.cached_tokens).",
-      ["engine"],
+    this.tokenizeErrors = counter(
+      "pdroute_kv_events_tokenize_errors_total",
+      "Prompts the tokenizer could not encode (routed on approximate prefixes).",
+      [],
     );
-    this.predictionError = new client.Histogram({
-      name: "pdroute_kv_prediction_error_tokens",
-      help: "Predicted minus reported cached tokens, per answered request.",
-      buckets: [-4096, -1024, -256, -64, -16, -1, 0, 1, 16, 64, 256, 1024, 4096],
-      registers,
-    });
     new client.Gauge({
-      name: "pdroute_kv_stale",
+      name: "pdroute_kv_events_stale",
       help: "1 while the engine's KV index is stale (the approximate mirror is used).",
       labelNames: ["engine"],
       registers,
@@ -83,7 +84,7 @@ export class KvMetrics {
       },
     });
     new client.Gauge({
-      name: "pdroute_kv_connected",
+      name: "pdroute_kv_events_connected",
       help: "1 while the router's subscriber is connected to the engine's publisher.",
       labelNames: ["engine"],
       registers,
@@ -92,7 +93,7 @@ export class KvMetrics {
       },
     });
     new client.Gauge({
-      name: "pdroute_kv_index_blocks",
+      name: "pdroute_kv_events_index_blocks",
       help: "Engine blocks in the router's KV index, by tier (gpu, cpu).",
       labelNames: ["engine", "tier"],
       registers,

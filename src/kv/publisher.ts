@@ -86,7 +86,9 @@ export class KvPublisher {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     await this.#chain;
+    if (this.#closed) return;
     this.#closed = true;
     this.#pub.close();
     this.#replay?.close();

@@ -209,6 +209,7 @@ export class KvSubscriber {
     this.metrics.batches.inc({ engine });
     for (const ev of batch.events) {
       this.metrics.events.inc({ engine, type: ev.type });
+      if (ev.type === "unknown") this.metrics.unknownTypes.inc({ engine, name: ev.name });
       switch (ev.type) {
         case "BlockStored":
           this.index.stored(ev);

@@ -11,6 +11,7 @@ import { efficiencySchema } from "../engine_model/efficiency.ts";
 import { gpuSpecSchema } from "../engine_model/hardware.ts";
 import { modelSpecSchema } from "../engine_model/models.ts";
 import { DEFAULT_ENGINE_OPTIONS, engineOptionsSchema } from "../engine_model/setup.ts";
+import { DEFAULT_KV_CONFIG, kvConfigSchema } from "./kv_config.ts";
 
 const ms = z.number().min(0);
 
@@ -109,6 +110,8 @@ export const routerConfigSchema = z.object({
   relay: z.enum(["inspect", "passthrough"]),
   /** How often the migration planner runs (only predictive policy with a migration budget). */
   migrationIntervalMs: z.number().gt(0),
+  /** Precise KV awareness from the engines' KV events (src/router/kv_config.ts). */
+  kv: kvConfigSchema,
 }).strict();
 
 export type RouterConfig = z.infer<typeof routerConfigSchema>;
@@ -147,6 +150,7 @@ export const DEFAULT_ROUTER_CONFIG: Omit<RouterConfig, "endpoints"> = {
   },
   relay: "inspect",
   migrationIntervalMs: 250,
+  kv: DEFAULT_KV_CONFIG,
 };
 
 export class RouterConfigError extends Error {

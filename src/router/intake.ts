@@ -58,7 +58,9 @@ export async function complete(
     );
   }
   const text = promptText(body, api);
-  const promptTokens = Math.max(1, estimateTokens(text));
+  // Precise KV mode: the engines' token ids and blocks (kv_precise.ts); else estimates.
+  const precise = ctx.kv?.prompt(body, api) ?? null;
+  const promptTokens = Math.max(1, precise?.tokens ?? estimateTokens(text));
   ctx.prompts.sum += promptTokens;
   ctx.prompts.count++;
   const f: Flight = {
@@ -69,7 +71,8 @@ export async function complete(
     raw,
     stream: body.stream === true,
     promptTokens,
-    blocks: prefixBlockIds(text, ctx.core.config.prefixBlockTokens, MAX_REQUEST_BLOCKS),
+    blocks: precise?.blocks ??
+      (ctx.kv ? [] : prefixBlockIds(text, ctx.core.config.prefixBlockTokens, MAX_REQUEST_BLOCKS)),
     maxTokens: maxTokensOf(body),
     arrival,
     signal: req.signal,

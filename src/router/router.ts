@@ -38,6 +38,9 @@ import { startLoops } from "./loops.ts";
 import type { RouterMetrics } from "./router_metrics.ts";
 import type { Scraper } from "./telemetry.ts";
 import { buildContext, resolveFleet } from "./wiring.ts";
+import { RouterConfigError } from "./config.ts";
+import type { KvPrecise } from "./kv_precise.ts";
+import { loadTokenizer, type PromptTokenizer } from "../kv/tokenizer.ts";
 
 /**
  * The module map, in the order a request meets it: http.ts (dispatch) -> intake.ts (body,
@@ -50,14 +53,29 @@ export class Router {
   readonly #stop = new AbortController();
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
 
-  private constructor(config: RouterConfig, specs: Parameters<typeof buildContext>[1]) {
-    this.#ctx = buildContext(config, specs, this.#stop.signal);
+  private constructor(
+    config: RouterConfig,
+    specs: Parameters<typeof buildContext>[1],
+    tokenizer: PromptTokenizer | null,
+  ) {
+    this.#ctx = buildContext(config, specs, this.#stop.signal, tokenizer);
   }
 
   /** Builds the router (endpoint specs from the presets, placement from a topology file). */
   static async create(config: RouterConfig): Promise<Router> {
     const fleet = await resolveFleet(config);
-    return new Router(fleet.config, fleet.specs);
+    const dir = config.kv.tokenizer;
+    let tokenizer: PromptTokenizer | null = null;
+    if (dir !== null) {
+      try {
+        tokenizer = await loadTokenizer(dir);
+      } catch (e) {
+        throw new RouterConfigError(
+          `Invalid router config: 'kv.tokenizer': ${(e as Error).message}`,
+        );
+      }
+    }
+    return new Router(fleet.config, fleet.specs, tokenizer);
   }
 
   get config(): RouterConfig {
@@ -81,6 +99,10 @@ export class Router {
   get scraper(): Scraper {
     return this.#ctx.scraper;
   }
+  /** Precise KV awareness (null: approximate prefixes only). */
+  get kv(): KvPrecise | null {
+    return this.#ctx.kv;
+  }
 
   /** Router clock, ms since start (the core's `now`). */
   now(): number {
@@ -90,6 +112,7 @@ export class Router {
   /** Starts the background loops: scraping, health probes, migration planning. */
   async start(): Promise<void> {
     await startLoops(this.#ctx, this.#timers);
+    this.#ctx.kv?.start();
   }
 
   /** Stops the loops and ends every request still in flight. */
@@ -98,6 +121,7 @@ export class Router {
     for (const t of this.#timers) clearTimeout(t);
     for (const f of this.#ctx.flights) f.abort?.abort(new Error("router shutting down"));
     this.#ctx.queue.wakeAll();
+    void this.#ctx.kv?.close();
   }
 
   get inFlight(): number {

@@ -20,6 +20,8 @@ import { fetchModels } from "./models.ts";
 import { RouterMetrics } from "./router_metrics.ts";
 import { Scraper } from "./telemetry.ts";
 import { WaitQueue } from "./wait_queue.ts";
+import { KvPrecise, PRECISE_MAX_BLOCKS } from "./kv_precise.ts";
+import type { PromptTokenizer } from "../kv/tokenizer.ts";
 
 /** The engine description the router derives endpoint rates from. */
 function routerEngineSetup(c: RouterConfig) {
@@ -62,9 +64,11 @@ export async function resolveFleet(
     const placed = placement ? applyPlacement(base, placement.endpoints[i]) : base;
     return { ...placed, ...e.spec };
   });
-  const policy = placement && config.policy.links === undefined
+  let policy = placement && config.policy.links === undefined
     ? { ...config.policy, links: placement.links }
     : config.policy;
+  // Precise KV mode: the core matches prefixes in the engines' blocks (kv_precise.ts).
+  if (config.kv.tokenizer !== null) policy = { ...policy, prefixBlockTokens: config.kv.blockSize };
   return { config: { ...config, policy }, specs };
 }
 
@@ -83,7 +87,7 @@ function createRouterCore(
       endpoints: n,
       sequences: Math.min(1 << 20, Math.max(1024, n * c.engine.maxNumSeqs * 4)),
       prefixEntries: Math.min(1 << 22, n * prefixCacheBlocks + 1024),
-      requestBlocks: MAX_REQUEST_BLOCKS,
+      requestBlocks: c.kv.tokenizer === null ? MAX_REQUEST_BLOCKS : PRECISE_MAX_BLOCKS,
       hosts: 64,
       numaPerHost: 8,
       domains: 64,
@@ -113,6 +117,7 @@ export function buildContext(
   c: RouterConfig,
   specs: readonly EndpointSpec[],
   stop: AbortSignal,
+  tokenizer: PromptTokenizer | null = null,
 ): RouterContext {
   const start = performance.now();
   const now = () => performance.now() - start;
@@ -172,6 +177,9 @@ export function buildContext(
       now,
       () => prompts.count === 0 ? 512 : prompts.sum / prompts.count,
     ),
+    kv: tokenizer === null
+      ? null
+      : new KvPrecise(c, endpoints, core, book, tokenizer, metrics.registry),
     rng: new Rng(c.seed),
     queue,
     movable: new Map(),
