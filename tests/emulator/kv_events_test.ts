@@ -11,13 +11,7 @@ import { loadTokenizer } from "../../src/kv/tokenizer.ts";
 import { KvSubscriber } from "../../src/kv/subscriber.ts";
 import { resolveEmulatorOptions } from "../../src/emulator/options.ts";
 import { complete, eventually, startEngines } from "../_live.ts";
-
-export const TOKENIZER = new URL("../fixtures/kv_tokenizer", import.meta.url).pathname;
-
-/** A prompt of `words` distinct-ish words of the test vocabulary, from `seed`. */
-export function words(words: number, seed: number): string {
-  return Array.from({ length: words }, (_, i) => `w${(seed * 37 + i * 11) % 1000}`).join(" ");
-}
+import { TOKENIZER, words } from "../kv/_fixture.ts";
 
 async function count(reg: client.Registry, type: string): Promise<number> {
   const m = await reg.getSingleMetric("pdroute_kv_events_total")!.get();

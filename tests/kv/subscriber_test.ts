@@ -88,7 +88,8 @@ Deno.test("events in sequence build the index; a gap is filled from the replay e
     // ... but the publisher buffered nothing under seq 1, so the replay is incomplete.
     ok(
       await eventually(
-        async () => await counter(reg, "pdroute_kv_replays_total", { result: "incomplete" }) === 1,
+        async () =>
+          await counter(reg, "pdroute_kv_events_replays_total", { result: "incomplete" }) === 1,
         10_000,
       ),
     );
@@ -97,7 +98,7 @@ Deno.test("events in sequence build the index; a gap is filled from the replay e
     // AllBlocksCleared makes the (empty) index exact again.
     pub.publish([{ type: "AllBlocksCleared" }, stored(20n, 0, null)]);
     ok(await eventually(() => sub.fresh && sub.index.match(OURS).tokens === 16, 10_000));
-    equal(await counter(reg, "pdroute_kv_sequence_gaps_total", {}), 1);
+    equal(await counter(reg, "pdroute_kv_events_gaps_total", {}), 1);
   });
 });
 
@@ -114,8 +115,8 @@ Deno.test("a lost batch the publisher still buffers is replayed", async () => {
     pub.publish([stored(12n, 2, 11n)]);
     ok(await eventually(() => sub.index.match(OURS).tokens === 48, 10_000));
     ok(sub.fresh);
-    equal(await counter(reg, "pdroute_kv_replays_total", { result: "ok" }), 1);
-    equal(await counter(reg, "pdroute_kv_missed_batches_total", {}), 1);
+    equal(await counter(reg, "pdroute_kv_events_replays_total", { result: "ok" }), 1);
+    equal(await counter(reg, "pdroute_kv_events_missed_batches_total", {}), 1);
   });
 });
 
@@ -127,7 +128,7 @@ Deno.test("without a replay endpoint a gap marks the index stale; a restart make
     pub.publish([stored(11n, 1, 10n)]);
     ok(
       await eventually(
-        async () => await counter(reg, "pdroute_kv_sequence_gaps_total", {}) === 1,
+        async () => await counter(reg, "pdroute_kv_events_gaps_total", {}) === 1,
         10_000,
       ),
     );
@@ -140,7 +141,7 @@ Deno.test("without a replay endpoint a gap marks the index stale; a restart make
       (await import("../../src/kv/encode.ts")).encodeBatch(0, [stored(30n, 0, null)], "map"),
     ]);
     ok(await eventually(() => sub.fresh, 10_000));
-    equal(await counter(reg, "pdroute_kv_publisher_restarts_total", {}), 1);
+    equal(await counter(reg, "pdroute_kv_events_restarts_total", {}), 1);
     equal(sub.index.match(OURS).tokens, 16);
   });
 });
@@ -153,7 +154,7 @@ Deno.test("malformed messages are counted and survived; a vanished publisher is 
     pub.sendRaw(["kv@test", "short", "x"]);
     ok(
       await eventually(
-        async () => await counter(reg, "pdroute_kv_malformed_total", {}) === 2,
+        async () => await counter(reg, "pdroute_kv_events_decode_errors_total", {}) === 2,
         10_000,
       ),
     );
@@ -161,7 +162,8 @@ Deno.test("malformed messages are counted and survived; a vanished publisher is 
     pub.sendRaw(["kv@test", seqBytes(1n), new Uint8Array([0xc1, 0x00])]);
     ok(
       await eventually(
-        async () => await counter(reg, "pdroute_kv_malformed_total", { reason: "payload" }) === 1,
+        async () =>
+          await counter(reg, "pdroute_kv_events_decode_errors_total", { reason: "payload" }) === 1,
         10_000,
       ),
     );
@@ -169,7 +171,7 @@ Deno.test("malformed messages are counted and survived; a vanished publisher is 
     await pub.close();
     ok(
       await eventually(
-        async () => await counter(reg, "pdroute_kv_publisher_disconnects_total", {}) === 1,
+        async () => await counter(reg, "pdroute_kv_events_disconnects_total", {}) === 1,
         10_000,
       ),
     );
@@ -189,7 +191,8 @@ Deno.test("a replay endpoint that never answers times out: counted, logged, inde
     pub.publish([stored(11n, 1, 10n)]);
     ok(
       await eventually(
-        async () => await counter(reg, "pdroute_kv_replays_total", { result: "failed" }) === 1,
+        async () =>
+          await counter(reg, "pdroute_kv_events_replays_total", { result: "failed" }) === 1,
         10_000,
       ),
     );
