@@ -8,7 +8,7 @@
  *   emulator (a test double) imports neither the router, the driver nor the simulator; the
  *   driver may start routers but imports neither the simulator nor the emulator.
  * - the live router and emulator keep files under 300 lines, and the router names no policy
- * - neutral modules shared by them (engine_model, workload, metrics, openai, io) import none of
+ * - neutral modules shared by them (engine_model, workload, metrics, openai, io, kv) import none of
  *   sim, router, emulator, drive or cli.
  */
 import { ok } from "node:assert/strict";
@@ -96,6 +96,7 @@ const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   "src/io/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
   "src/sweep/": ["src/router/", "src/emulator/", "src/drive/", "src/cli/"],
   "src/league/": ["src/router/", "src/emulator/", "src/drive/", "src/cli/"],
+  "src/kv/": ["src/sim/", "src/router/", "src/emulator/", "src/drive/", "src/cli/"],
 };
 
 Deno.test("live router, emulator, driver and the neutral modules keep to their imports", async () => {

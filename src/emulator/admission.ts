@@ -33,6 +33,7 @@ export function die(s: EmulatorState): void {
   s.dead = true;
   endAll(s, null);
   void s.server?.shutdown();
+  void s.kv?.close(); // a dead engine's KV event publisher goes with it
 }
 
 export async function complete(
@@ -109,8 +110,18 @@ function admit(
   requestId: string | null,
   truncate: boolean,
 ): Response | Promise<Response> {
-  const text = promptText(body, api);
-  const promptTokens = Math.max(1, estimateTokens(text));
+  let ids: number[] | null = null;
+  try {
+    ids = s.kv?.tokenIds(body, api) ?? null;
+  } catch (e) {
+    return errorResponse(
+      400,
+      `cannot tokenize the prompt: ${(e as Error).message}`,
+      "invalid_request_error",
+    );
+  }
+  const text = ids === null ? promptText(body, api) : "";
+  const promptTokens = Math.max(1, ids === null ? estimateTokens(text) : ids.length);
   const maxTokens = maxTokensOf(body) ?? s.options.defaultMaxTokens;
   const maxModelLen = s.options.maxModelLen;
   if (promptTokens + maxTokens > maxModelLen) {
@@ -148,7 +159,7 @@ function admit(
     arrivalMs: s.clock.now(),
     promptTokens,
     outputTokens: prefillOnly ? 1 : maxTokens,
-    prefixBlocks: prefixBlockIds(text, PREFIX_BLOCK_TOKENS),
+    prefixBlocks: ids === null ? prefixBlockIds(text, PREFIX_BLOCK_TOKENS) : s.kv!.blocks(ids),
   };
   const job = newJob(request, prefillOnly ? "prefill" : remotePrefill ? "decode" : "full");
   const mode: Mode = prefillOnly ? "prefill" : stream ? "stream" : "json";

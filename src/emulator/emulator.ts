@@ -25,6 +25,7 @@ import type { EmulatorOptions, EmulatorOptionsInput, Faults } from "./options.ts
 import { endAll } from "./output.ts";
 import type { RealtimeClock } from "./realtime_engine.ts";
 import { EmulatorState } from "./state.ts";
+import { EmulatorKv } from "./kv_events.ts";
 import type { VllmMetrics } from "./vllm_metrics.ts";
 
 export type { ReceivedRequest };
@@ -84,9 +85,18 @@ export class Emulator {
     return this.#s.live.size;
   }
 
-  listen(): Promise<void> {
+  /** The KV events publisher's side (null without `kvEvents.endpoint`). */
+  get kv(): EmulatorKv | null {
+    return this.#s.kv;
+  }
+
+  async listen(): Promise<void> {
     const s = this.#s;
-    return new Promise((resolve, reject) => {
+    const kv = s.options.kvEvents;
+    if (kv.endpoint !== null && s.kv === null) {
+      s.kv = await EmulatorKv.start(kv, s.options.tokenizer!);
+    }
+    await new Promise<void>((resolve, reject) => {
       try {
         s.server = Deno.serve({
           hostname: s.options.host,
@@ -119,6 +129,7 @@ export class Emulator {
       settle(errorResponse(503, "emulator shutting down", "server_error"));
     }
     await this.#s.server?.shutdown();
+    await this.#s.kv?.close();
   }
 
   /** The engine dies: streams break mid-way, pending answers fail, the port closes. */

@@ -61,8 +61,9 @@ export function engineListener(s: EmulatorState): EngineListener {
       if (live) failLive(s, live, `the engine cannot hold this request: ${reason}`);
     },
 
-    prefixChanged(): void {
-      // The emulator keeps its prefix cache to itself, as vLLM does without KV events.
+    prefixChanged(_engine: Engine, added: readonly number[], evicted: readonly number[]): void {
+      // Published with --kv-events; without, kept to itself as vLLM does.
+      s.kv?.changed(added, evicted);
     },
   };
 }

@@ -21,8 +21,16 @@ export async function handle(s: EmulatorState, req: Request): Promise<Response> 
     if (path === "/v1/completions") return await complete(s, req, path, "completions");
     if (path === "/v1/chat/completions") return await complete(s, req, path, "chat");
     if (path === "/emulator/kv/pull") return await pullHandler(s, req);
+    if (path === "/reset_prefix_cache") return resetPrefixCache(s);
   }
   return Response.json({ detail: "Not Found" }, { status: 404 });
+}
+
+/** vLLM's POST /reset_prefix_cache: the prefix cache is emptied (AllBlocksCleared). */
+function resetPrefixCache(s: EmulatorState): Response {
+  s.engine.prefixCache.clear();
+  s.kv?.cleared();
+  return new Response(null, { status: 200 });
 }
 
 function models(s: EmulatorState) {

@@ -28,6 +28,23 @@ export const faultSchema = z.object({
 
 export type Faults = z.infer<typeof faultSchema>;
 
+const tcpEndpoint = z.string().regex(/^tcp:\/\/[^:/]+:(\d{1,5}|\*)$/, "must be tcp://HOST:PORT");
+
+/** KV events as vLLM's `--kv-events-config` publishes them (src/emulator/kv_events.ts). */
+export const kvEventsSchema = z.object({
+  /** `tcp://HOST:PORT` of the PUB socket (port 0: any free port); null: no events. */
+  endpoint: tcpEndpoint.nullable(),
+  /** `tcp://HOST:PORT` of the ROUTER replay socket (vLLM's replay_endpoint); null: none. */
+  replayEndpoint: tcpEndpoint.nullable(),
+  /** "array": positional events (vLLM before 2026); "map": events with a `type` key. */
+  encoding: z.enum(["array", "map"]),
+  /** Tokens per KV block (vLLM's --block-size). */
+  blockSize: z.number().int().min(1).max(1024),
+  topic: z.string(),
+}).strict();
+
+export type KvEventsOptions = z.infer<typeof kvEventsSchema>;
+
 export const emulatorOptionsSchema = z.object({
   host: z.string().min(1),
   /** 0 picks a free port. */
@@ -54,6 +71,9 @@ export const emulatorOptionsSchema = z.object({
   /** Seed of the fault draws. */
   seed: z.number().int().min(0).max(0xffffffff),
   faults: faultSchema,
+  /** A model directory (tokenizer.json, tokenizer_config.json): real token ids; null: chars/4. */
+  tokenizer: z.string().min(1).nullable(),
+  kvEvents: kvEventsSchema,
 }).strict();
 
 export type EmulatorOptions = z.infer<typeof emulatorOptionsSchema>;
@@ -86,6 +106,8 @@ export const DEFAULT_EMULATOR_OPTIONS: EmulatorOptions = {
   legacyMetricNames: false,
   seed: 1,
   faults: NO_FAULTS,
+  tokenizer: null,
+  kvEvents: { endpoint: null, replayEndpoint: null, encoding: "map", blockSize: 16, topic: "" },
 };
 
 export class EmulatorOptionsError extends Error {
@@ -98,5 +120,18 @@ export function resolveEmulatorOptions(input: EmulatorOptionsInput = {}): Emulat
   if (!parsed.success) {
     throw new EmulatorOptionsError(formatSchemaError("emulator options", parsed.error, merged));
   }
-  return parsed.data;
+  const o = parsed.data;
+  if (o.kvEvents.endpoint !== null && o.tokenizer === null) {
+    throw new EmulatorOptionsError(
+      `Invalid emulator options: kvEvents.endpoint (${o.kvEvents.endpoint}) needs a tokenizer ` +
+        "(--tokenizer DIR): KV events carry the prompt's token ids",
+    );
+  }
+  if (o.kvEvents.endpoint === null && o.kvEvents.replayEndpoint !== null) {
+    throw new EmulatorOptionsError(
+      `Invalid emulator options: kvEvents.replayEndpoint (${o.kvEvents.replayEndpoint}) ` +
+        "needs kvEvents.endpoint (--kv-events)",
+    );
+  }
+  return o;
 }

@@ -9,6 +9,7 @@ import { type EngineSetup, setupEngine } from "../engine_model/setup.ts";
 import { Rng } from "../workload/rng.ts";
 import { PREFIX_BLOCK_TOKENS } from "../workload/synthetic.ts";
 import { engineListener } from "./engine_listener.ts";
+import type { EmulatorKv } from "./kv_events.ts";
 import type { Held, Live, ReceivedRequest } from "./live.ts";
 import {
   type EmulatorOptions,
@@ -49,6 +50,8 @@ export class EmulatorState {
   nextId = 0;
   nextBlock = 0;
   dead = false;
+  /** KV events (listen() starts them when `kvEvents.endpoint` is set). */
+  kv: EmulatorKv | null = null;
 
   constructor(input: EmulatorOptionsInput) {
     this.options = resolveEmulatorOptions(input);
@@ -59,7 +62,10 @@ export class EmulatorState {
       gpu: this.options.gpu,
       tensorParallel: this.options.tensorParallel,
       engine: this.options.engine,
-      prefixBlockTokens: PREFIX_BLOCK_TOKENS,
+      // With KV events the prefix cache runs at the engine's block size over real token ids.
+      prefixBlockTokens: this.options.kvEvents.endpoint === null
+        ? PREFIX_BLOCK_TOKENS
+        : this.options.kvEvents.blockSize,
       slabLinkGbps: this.options.kvLink.gbps,
     });
     this.clock = new RealtimeClock(this.options.speed);

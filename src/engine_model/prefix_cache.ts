@@ -49,6 +49,16 @@ export class PrefixCache {
     return out;
   }
 
+  /** Forgets every block (an engine's prefix cache reset). */
+  clear(): void {
+    this.#table.fill(0);
+    this.#usedSlots = 0;
+    this.#freeSlot = -1;
+    this.#size = 0;
+    this.#oldest = -1;
+    this.#newest = -1;
+  }
+
   /** Leading blocks of `ids` present (and refreshed as recently used). */
   match(ids: readonly number[]): number {
     let hits = 0;

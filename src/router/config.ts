@@ -12,6 +12,7 @@ import { gpuSpecSchema } from "../engine_model/hardware.ts";
 import { modelSpecSchema } from "../engine_model/models.ts";
 import { DEFAULT_ENGINE_OPTIONS, engineOptionsSchema } from "../engine_model/setup.ts";
 import { syncConfigSchema } from "./sync/sync_config.ts";
+import { DEFAULT_KV_CONFIG, kvConfigSchema } from "./kv_config.ts";
 
 const ms = z.number().min(0);
 
@@ -121,6 +122,8 @@ export const routerConfigSchema = z.object({
   migrationIntervalMs: z.number().gt(0),
   /** Replica sync over NATS (src/router/sync/; docs/ROUTER.md "Running several replicas"). */
   sync: syncConfigSchema.optional(),
+  /** Precise KV awareness from the engines' KV events (src/router/kv_config.ts). */
+  kv: kvConfigSchema,
 }).strict();
 
 export type RouterConfig = z.infer<typeof routerConfigSchema>;
@@ -160,6 +163,7 @@ export const DEFAULT_ROUTER_CONFIG: Omit<RouterConfig, "endpoints"> = {
   },
   relay: "inspect",
   migrationIntervalMs: 250,
+  kv: DEFAULT_KV_CONFIG,
 };
 
 export class RouterConfigError extends Error {

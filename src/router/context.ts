@@ -10,6 +10,7 @@ import type { RouterConfig } from "./config.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Flight } from "./flight.ts";
 import type { Health } from "./health.ts";
+import type { KvPrecise } from "./kv_precise.ts";
 import type { LoadBook } from "./load_book.ts";
 import type { Outcome, RouterMetrics } from "./router_metrics.ts";
 import type { ReplicaSync } from "./sync/replica_sync.ts";
@@ -43,6 +44,8 @@ export interface RouterContext {
   readonly scraper: Scraper;
   /** Replica sync over NATS (null: this router routes on its own state alone). */
   readonly sync: ReplicaSync | null;
+  /** Precise KV awareness (null without a tokenizer: approximate prefixes only). */
+  readonly kv: KvPrecise | null;
   readonly rng: Rng;
   readonly queue: WaitQueue;
   /** Movable decode requests by their core migration slot. */

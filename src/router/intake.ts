@@ -73,7 +73,9 @@ export async function complete(
     const problem = contextLengthProblem(minPromptTokens(body, api, text), maxTokens, maxModelLen);
     if (problem) return badRequest(ctx, 400, problem, null, "BadRequestError");
   }
-  const promptTokens = Math.max(1, estimateTokens(text));
+  // Precise KV mode: the engines' token ids and blocks (kv_precise.ts); else estimates.
+  const precise = ctx.kv?.prompt(body, api) ?? null;
+  const promptTokens = Math.max(1, precise?.tokens ?? estimateTokens(text));
   ctx.prompts.sum += promptTokens;
   ctx.prompts.count++;
   const f: Flight = {
@@ -84,7 +86,8 @@ export async function complete(
     raw,
     stream: body.stream === true,
     promptTokens,
-    blocks: prefixBlockIds(text, ctx.core.config.prefixBlockTokens, MAX_REQUEST_BLOCKS),
+    blocks: precise?.blocks ??
+      (ctx.kv ? [] : prefixBlockIds(text, ctx.core.config.prefixBlockTokens, MAX_REQUEST_BLOCKS)),
     maxTokens,
     arrival,
     signal: req.signal,

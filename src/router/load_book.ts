@@ -73,6 +73,11 @@ export class LoadBook {
   #outputCount = 0;
   /** Prefix (endpoint, block) pairs the core had no room for. */
   prefixOverflow = 0;
+  /**
+   * Endpoints whose core prefix entries come from their KV events (src/router/kv_precise.ts):
+   * the mirror still learns their prefixes but does not write them into the core.
+   */
+  precise: (e: number) => boolean = () => false;
 
   constructor(
     readonly core: ScoringCore,
@@ -269,7 +274,7 @@ export class LoadBook {
 
   /** The endpoint restarted or came back: its caches are cold. */
   forgetPrefixes(i: number): void {
-    this.core.removeEndpointBlocks(i);
+    if (!this.precise(i)) this.core.removeEndpointBlocks(i);
     this.#prefix[i] = new PrefixCache(this.#prefix[i].capacityBlocks);
   }
 
@@ -303,6 +308,11 @@ export class LoadBook {
     return this.#prefix[e].blocks();
   }
 
+  /** Writes the mirror's blocks of `e` into the core (its KV events went stale). */
+  mirrorIntoCore(e: number): void {
+    this.prefixOverflow += this.core.addPrefixBlocks(e, this.#prefix[e].blocks());
+  }
+
   #cache(e: number, blocks: readonly number[]): void {
     if (blocks.length === 0) return;
     this.#insert(e, blocks);
@@ -312,6 +322,7 @@ export class LoadBook {
   #insert(e: number, blocks: readonly number[]): void {
     if (blocks.length === 0) return;
     const { added, evicted } = this.#prefix[e].insert(blocks);
+    if (this.precise(e)) return;
     if (evicted.length > 0) this.core.removePrefixBlocks(e, evicted);
     if (added.length > 0) this.prefixOverflow += this.core.addPrefixBlocks(e, added);
   }

@@ -48,6 +48,7 @@ export async function place(ctx: RouterContext, f: Flight): Promise<Routed | Res
 
 function decide(ctx: RouterContext, f: Flight): Routed | null {
   const t0 = performance.now();
+  ctx.kv?.sync();
   const decision = ctx.core.route(
     {
       promptTokens: f.promptTokens,

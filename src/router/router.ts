@@ -43,6 +43,9 @@ import { routerStatus } from "./status.ts";
 import type { ReplicaSync } from "./sync/replica_sync.ts";
 import type { Scraper } from "./telemetry.ts";
 import { buildContext, resolveFleet } from "./wiring.ts";
+import { RouterConfigError } from "./config.ts";
+import type { KvPrecise } from "./kv_precise.ts";
+import { loadTokenizer, type PromptTokenizer } from "../kv/tokenizer.ts";
 
 /**
  * The module map, in the order a request meets it: http.ts (dispatch; status.ts) -> intake.ts (body,
@@ -55,14 +58,29 @@ export class Router {
   readonly #stop = new AbortController();
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
 
-  private constructor(config: RouterConfig, specs: Parameters<typeof buildContext>[1]) {
-    this.#ctx = buildContext(config, specs, this.#stop.signal);
+  private constructor(
+    config: RouterConfig,
+    specs: Parameters<typeof buildContext>[1],
+    tokenizer: PromptTokenizer | null,
+  ) {
+    this.#ctx = buildContext(config, specs, this.#stop.signal, tokenizer);
   }
 
   /** Builds the router (endpoint specs from the presets, placement from a topology file). */
   static async create(config: RouterConfig): Promise<Router> {
     const fleet = await resolveFleet(config);
-    return new Router(fleet.config, fleet.specs);
+    const dir = config.kv.tokenizer;
+    let tokenizer: PromptTokenizer | null = null;
+    if (dir !== null) {
+      try {
+        tokenizer = await loadTokenizer(dir);
+      } catch (e) {
+        throw new RouterConfigError(
+          `Invalid router config: 'kv.tokenizer': ${(e as Error).message}`,
+        );
+      }
+    }
+    return new Router(fleet.config, fleet.specs, tokenizer);
   }
 
   get config(): RouterConfig {
@@ -90,6 +108,11 @@ export class Router {
     return this.#ctx.sync;
   }
 
+  /** Precise KV awareness (null: approximate prefixes only). */
+  get kv(): KvPrecise | null {
+    return this.#ctx.kv;
+  }
+
   /** Router clock, ms since start (the core's `now`). */
   now(): number {
     return this.#ctx.now();
@@ -99,6 +122,7 @@ export class Router {
   async start(): Promise<void> {
     await startLoops(this.#ctx, this.#timers);
     await this.#ctx.sync?.start();
+    this.#ctx.kv?.start();
   }
 
   /** Stops the loops and ends every request still in flight; the sync says bye. */
@@ -107,7 +131,7 @@ export class Router {
     for (const t of this.#timers) clearTimeout(t);
     for (const f of this.#ctx.flights) f.abort?.abort(new Error("router shutting down"));
     this.#ctx.queue.wakeAll();
-    return this.#ctx.sync?.close() ?? Promise.resolve();
+    return Promise.all([this.#ctx.kv?.close(), this.#ctx.sync?.close()]).then(() => {});
   }
 
   get inFlight(): number {

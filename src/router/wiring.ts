@@ -22,6 +22,8 @@ import { RouterMetrics } from "./router_metrics.ts";
 import { ReplicaSync } from "./sync/replica_sync.ts";
 import { Scraper } from "./telemetry.ts";
 import { WaitQueue } from "./wait_queue.ts";
+import { KvPrecise, PRECISE_MAX_BLOCKS } from "./kv_precise.ts";
+import type { PromptTokenizer } from "../kv/tokenizer.ts";
 
 /** The engine description the router derives endpoint rates from. */
 function routerEngineSetup(c: RouterConfig) {
@@ -64,9 +66,11 @@ export async function resolveFleet(
     const placed = placement ? applyPlacement(base, placement.endpoints[i]) : base;
     return { ...placed, ...e.spec };
   });
-  const policy = placement && config.policy.links === undefined
+  let policy = placement && config.policy.links === undefined
     ? { ...config.policy, links: placement.links }
     : config.policy;
+  // Precise KV mode: the core matches prefixes in the engines' blocks (kv_precise.ts).
+  if (config.kv.tokenizer !== null) policy = { ...policy, prefixBlockTokens: config.kv.blockSize };
   return { config: { ...config, policy }, specs };
 }
 
@@ -85,7 +89,7 @@ function createRouterCore(
       endpoints: n,
       sequences: Math.min(1 << 20, Math.max(1024, n * c.engine.maxNumSeqs * 4)),
       prefixEntries: Math.min(1 << 22, n * prefixCacheBlocks + 1024),
-      requestBlocks: MAX_REQUEST_BLOCKS,
+      requestBlocks: c.kv.tokenizer === null ? MAX_REQUEST_BLOCKS : PRECISE_MAX_BLOCKS,
       hosts: 64,
       numaPerHost: 8,
       domains: 64,
@@ -115,6 +119,7 @@ export function buildContext(
   c: RouterConfig,
   specs: readonly EndpointSpec[],
   stop: AbortSignal,
+  tokenizer: PromptTokenizer | null = null,
 ): RouterContext {
   const start = performance.now();
   const now = () => performance.now() - start;
@@ -194,6 +199,9 @@ export function buildContext(
         () => wakeQueue(ctx),
       )
       : null,
+    kv: tokenizer === null
+      ? null
+      : new KvPrecise(c, endpoints, core, book, tokenizer, metrics.registry),
     rng: new Rng(c.seed),
     queue,
     movable: new Map(),

@@ -20,6 +20,15 @@ import {
   parsePositiveNumber,
 } from "../parse.ts";
 
+/** The i-th emulator's endpoint: `tcp://HOST:PORT` with PORT + i (0 stays 0). */
+function nthEndpoint(value: string | undefined, i: number, flag: string): string | null {
+  if (value === undefined) return null;
+  const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(value);
+  if (!m) throw new CliError(`${flag} must be tcp://HOST:PORT, got '${value}'`);
+  const port = Number(m[2]);
+  return `tcp://${m[1]}:${port === 0 ? 0 : port + i}`;
+}
+
 export function emulateCommand() {
   return new Command("emulate")
     .description(
@@ -64,6 +73,25 @@ export function emulateCommand() {
     .option("--stall-rate <f>", "fault: fraction accepted and never answered", parseFraction)
     .option("--truncate-rate <f>", "fault: fraction cut off halfway", parseFraction)
     .option("--die-after <n>", "fault: crash after n requests (0: never)", parseNonNegativeInt)
+    .option(
+      "--tokenizer <dir>",
+      "model directory (tokenizer.json, tokenizer_config.json): real token ids",
+    )
+    .option(
+      "--kv-events <endpoint>",
+      "publish KV events as vLLM does on tcp://HOST:PORT (needs --tokenizer; ports +i with --count)",
+    )
+    .option("--kv-events-replay <endpoint>", "replay (ROUTER) socket on tcp://HOST:PORT")
+    .addOption(
+      new Option("--kv-events-encoding <enc>", "array (vLLM before 2026) or map events")
+        .choices(["array", "map"] as const),
+    )
+    .option("--kv-events-topic <topic>", "ZMQ topic of the events", "")
+    .option(
+      "--block-size <n>",
+      "tokens per KV block with --kv-events (default 16)",
+      parsePositiveInt,
+    )
     .addOption(
       new Option("--broken-metrics <mode>", "fault: /metrics answers 500 or garbage").choices(
         ["none", "error", "garbage"] as const,
@@ -91,6 +119,12 @@ export function emulateCommand() {
           ...(opts.prefixCacheFraction !== undefined &&
             { prefixCacheFraction: opts.prefixCacheFraction }),
         },
+        ...(opts.tokenizer !== undefined && { tokenizer: opts.tokenizer }),
+        kvEvents: {
+          topic: opts.kvEventsTopic,
+          ...(opts.kvEventsEncoding !== undefined && { encoding: opts.kvEventsEncoding }),
+          ...(opts.blockSize !== undefined && { blockSize: opts.blockSize }),
+        },
         faults: {
           ...(opts.extraLatencyMs !== undefined && { extraLatencyMs: opts.extraLatencyMs }),
           ...(opts.errorRate !== undefined && { errorRate: opts.errorRate }),
@@ -104,7 +138,16 @@ export function emulateCommand() {
       try {
         for (let i = 0; i < opts.count; i++) {
           const port = opts.port === 0 ? 0 : opts.port + i;
-          const options = resolveEmulatorOptions({ ...base, port, seed: (base.seed ?? 1) + i });
+          const options = resolveEmulatorOptions({
+            ...base,
+            port,
+            seed: (base.seed ?? 1) + i,
+            kvEvents: {
+              ...base.kvEvents,
+              endpoint: nthEndpoint(opts.kvEvents, i, "--kv-events"),
+              replayEndpoint: nthEndpoint(opts.kvEventsReplay, i, "--kv-events-replay"),
+            },
+          });
           const e = await startEmulator(options);
           emulators.push(e);
           const s = e.setup;
@@ -113,6 +156,14 @@ export function emulateCommand() {
               `${options.tensorParallel} x ${s.gpu.name} (KV ${s.engine.gpuKvTokens} tokens, ` +
               `speed x${options.speed}) - a test double, not an inference engine`,
           );
+          if (e.kv) {
+            const p = e.kv.publisher;
+            console.log(
+              `  KV events on ${p.endpoint} (${options.kvEvents.encoding} encoding, ` +
+                `${options.kvEvents.blockSize}-token blocks` +
+                `${p.replayEndpoint ? `, replay on ${p.replayEndpoint}` : ""})`,
+            );
+          }
         }
       } catch (e) {
         await Promise.all(emulators.map((x) => x.close()));

@@ -63,6 +63,43 @@ export function parseEndpoint(value: string, previous: EndpointConfig[] = []): E
   return [...previous, out];
 }
 
+/** `ENGINE=tcp://HOST:PORT,...` (ENGINE: an endpoint URL or index) -> [engine, endpoint][]. */
+export function parseKvEvents(value: string): [string, string][] {
+  return value.split(",").map((part) => {
+    const m = /^(.+?)=(tcp:\/\/[^,]+)$/.exec(part.trim());
+    if (!m) {
+      throw new InvalidArgumentError(
+        `expected ENGINE=tcp://HOST:PORT (ENGINE: an endpoint URL or index), got '${part}'`,
+      );
+    }
+    return [m[1], m[2]];
+  });
+}
+
+/** The `kv` config layer of the KV flags (undefined: none given). */
+function kvFlags(opts: {
+  tokenizer?: string;
+  kvEvents?: [string, string][];
+  kvEventsReplay?: [string, string][];
+  kvBlockSize?: number;
+}): Record<string, unknown> | undefined {
+  const kv: Record<string, unknown> = {};
+  if (opts.tokenizer !== undefined) kv.tokenizer = opts.tokenizer;
+  if (opts.kvBlockSize !== undefined) kv.blockSize = opts.kvBlockSize;
+  const replay = new Map(opts.kvEventsReplay ?? []);
+  if (opts.kvEvents) {
+    kv.events = opts.kvEvents.map(([engine, endpoint]) => {
+      const r = replay.get(engine);
+      replay.delete(engine);
+      return { engine, endpoint, ...(r !== undefined && { replayEndpoint: r }) };
+    });
+  }
+  for (const engine of replay.keys()) {
+    throw new CliError(`--kv-events-replay names ${engine}, which has no --kv-events endpoint`);
+  }
+  return Object.keys(kv).length > 0 ? kv : undefined;
+}
+
 export function serveCommand() {
   return new Command("serve")
     .description("Route OpenAI-compatible requests to vLLM prefill/decode engines")
@@ -157,6 +194,25 @@ export function serveCommand() {
       parsePositiveInt,
     )
     .addOption(new Option("--reuse-port", "share the port (set by --workers)").hideHelp())
+    .option(
+      "--tokenizer <dir>",
+      "model directory (tokenizer.json, tokenizer_config.json): precise KV mode (engine token ids)",
+    )
+    .option(
+      "--kv-events <list>",
+      "engines' KV event publishers: ENGINE=tcp://HOST:PORT,... (vLLM --kv-events-config endpoint)",
+      parseKvEvents,
+    )
+    .option(
+      "--kv-events-replay <list>",
+      "engines' replay sockets: ENGINE=tcp://HOST:PORT,... (vLLM replay_endpoint)",
+      parseKvEvents,
+    )
+    .option(
+      "--kv-block-size <n>",
+      "the engines' KV block size in tokens (default 16)",
+      parsePositiveInt,
+    )
     .action(async (opts) => {
       let file: Record<string, unknown> | undefined;
       if (opts.config) {
@@ -216,6 +272,7 @@ export function serveCommand() {
       if (opts.sync !== undefined) sync.url = opts.sync;
       if (opts.replicaId !== undefined) sync.replicaId = opts.replicaId;
       if (Object.keys(sync).length > 0) flags.sync = sync;
+      set("kv", kvFlags(opts));
       let running;
       try {
         const config = resolveRouterConfig(file, flags);
@@ -246,6 +303,21 @@ export function serveCommand() {
         console.log(
           `  replica ${st.sync.replicaId}, sync ${st.sync.url} (${st.sync.state}` +
             `${st.sync.lastError ? `: ${st.sync.lastError}` : ""})`,
+        );
+      }
+      const kv = running.router.config.kv;
+      if (running.router.kv) {
+        console.log(
+          `  precise KV awareness on: tokenizer ${kv.tokenizer}, ${kv.blockSize}-token blocks, ` +
+            `KV events from ${running.router.kv.subscribed} of ${st.endpoints.length} engines ` +
+            "(the others, and any whose events go stale, use approximate prefixes)",
+        );
+      } else {
+        console.log(
+          "  precise KV awareness off (no --tokenizer): prefixes are approximate" +
+            (kv.events.length > 0
+              ? `; the ${kv.events.length} KV event endpoints are not used`
+              : ""),
         );
       }
       await untilSignal();
