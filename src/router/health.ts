@@ -57,7 +57,7 @@ export class Health {
       e.healthy = true;
       e.failures = 0;
       e.reason = "";
-      this.book.forgetPrefixes(e.index);
+      this.book.prefixes.forget(e.index);
       this.book.core.setLoad(e.index, { healthy: true });
       console.error(`pdroute serve: endpoint ${e.url} is healthy again`);
       this.onRecovered(e);

@@ -87,7 +87,7 @@ export class KvPrecise {
       index.listener = this.#listener(i, en);
       engines[i] = en;
     }
-    book.precise = (e) => engines[e]?.inCore ?? false;
+    book.prefixes.precise = (e) => engines[e]?.inCore ?? false;
   }
 
   /** Engines with KV events configured. */
@@ -136,8 +136,8 @@ export class KvPrecise {
               "(--kv-block-size): no prefix will match",
           );
         }
-        this.book.prefixOverflow += this.core.addPrefixBlocks(e, [...en.refs.keys()]);
-      } else this.book.mirrorIntoCore(e);
+        this.book.prefixes.overflow += this.core.addPrefixBlocks(e, [...en.refs.keys()]);
+      } else this.book.prefixes.intoCore(e);
     }
   }
 
@@ -159,7 +159,7 @@ export class KvPrecise {
         const id = ours >>> 0;
         const n = en.refs.get(id) ?? 0;
         en.refs.set(id, n + 1);
-        if (n === 0 && en.inCore) this.book.prefixOverflow += core.addPrefixBlocks(e, [id]);
+        if (n === 0 && en.inCore) this.book.prefixes.overflow += core.addPrefixBlocks(e, [id]);
       },
       gone: (ours) => {
         const id = ours >>> 0;

@@ -18,16 +18,12 @@
  * predicted for those requests (src/core/observed_ratios.ts), stamped with the router clock so
  * the core ignores them once older than `telemetryMaxAgeMs`.
  *
- * Prefix locality is approximate: the router hashes each prompt into prefix blocks
- * (src/openai/prefix_blocks.ts) and, when a prefill completes, records the blocks on the
- * endpoint that computed them (and on the decode endpoint that received the KV), in a per-endpoint
- * LRU as large as the engine's prefix cache. Engines do not report evictions, so the index can
- * believe a block is cached after the engine dropped it (the request then just prefills more).
+ * Prefix locality: `prefixes` (src/router/prefix_mirror.ts).
  */
 import type { RouteDecision } from "../core/request.ts";
 import type { ScoringCore } from "../core/scoring_core.ts";
 import { ObservedTimes } from "../core/observed_ratios.ts";
-import { PrefixCache } from "../engine_model/prefix_cache.ts";
+import { PrefixMirror } from "./prefix_mirror.ts";
 
 interface Load {
   queued: number;
@@ -63,21 +59,13 @@ export class LoadBook {
   readonly peers: Load[];
   /** Called whenever an endpoint's load changed (the replica sync publishes own changes). */
   onChange: ((i: number) => void) | null = null;
-  /** Called with the blocks recorded on an endpoint by this replica (the sync shares them). */
-  onPrefixes: ((i: number, blocks: readonly number[]) => void) | null = null;
   /** Router clock of the last successful scrape per endpoint (-Infinity: never). */
   readonly scrapedAt: number[];
   readonly #observed: ObservedTimes;
-  readonly #prefix: PrefixCache[];
+  /** The approximate prefix index (src/router/prefix_mirror.ts). */
+  readonly prefixes: PrefixMirror;
   #outputSum = 0;
   #outputCount = 0;
-  /** Prefix (endpoint, block) pairs the core had no room for. */
-  prefixOverflow = 0;
-  /**
-   * Endpoints whose core prefix entries come from their KV events (src/router/kv_precise.ts):
-   * the mirror still learns their prefixes but does not write them into the core.
-   */
-  precise: (e: number) => boolean = () => false;
 
   constructor(
     readonly core: ScoringCore,
@@ -94,7 +82,7 @@ export class LoadBook {
     this.peers = zero();
     this.scrapedAt = new Array(count).fill(-Infinity);
     this.#observed = new ObservedTimes(core, count, ewmaAlpha);
-    this.#prefix = Array.from({ length: count }, () => new PrefixCache(prefixCacheBlocks));
+    this.prefixes = new PrefixMirror(core, count, prefixCacheBlocks);
   }
 
   /** Output tokens to assume: the running mean of finished requests (capped by max_tokens). */
@@ -132,8 +120,8 @@ export class LoadBook {
     const p = r.decision.prefill;
     this.#observed.prefillCompleted(p, r.decision.uncachedTokens);
     this.#prefillLeaves(r);
-    this.#cache(p, blocks);
-    if (r.decode !== p) this.#cache(r.decode, blocks);
+    this.prefixes.record(p, blocks);
+    if (r.decode !== p) this.prefixes.record(r.decode, blocks);
   }
 
   /** The request left its decode endpoint (finished, failed, cancelled or shed). */
@@ -272,12 +260,6 @@ export class LoadBook {
     }
   }
 
-  /** The endpoint restarted or came back: its caches are cold. */
-  forgetPrefixes(i: number): void {
-    if (!this.precise(i)) this.core.removeEndpointBlocks(i);
-    this.#prefix[i] = new PrefixCache(this.#prefix[i].capacityBlocks);
-  }
-
   sync(i: number): void {
     const own = this.own[i];
     const ext = this.external[i];
@@ -296,34 +278,5 @@ export class LoadBook {
       pendingKvBlocks: own.pending + Math.max(0, peer.pending),
     });
     this.onChange?.(i);
-  }
-
-  /** Blocks another replica recorded on endpoint `e` (not shared again). */
-  mirrorPrefixes(e: number, blocks: readonly number[]): void {
-    this.#insert(e, blocks);
-  }
-
-  /** Endpoint `e`'s prefix mirror, least recently used first (a joining replica's snapshot). */
-  prefixBlocks(e: number): number[] {
-    return this.#prefix[e].blocks();
-  }
-
-  /** Writes the mirror's blocks of `e` into the core (its KV events went stale). */
-  mirrorIntoCore(e: number): void {
-    this.prefixOverflow += this.core.addPrefixBlocks(e, this.#prefix[e].blocks());
-  }
-
-  #cache(e: number, blocks: readonly number[]): void {
-    if (blocks.length === 0) return;
-    this.#insert(e, blocks);
-    this.onPrefixes?.(e, blocks);
-  }
-
-  #insert(e: number, blocks: readonly number[]): void {
-    if (blocks.length === 0) return;
-    const { added, evicted } = this.#prefix[e].insert(blocks);
-    if (this.precise(e)) return;
-    if (evicted.length > 0) this.core.removePrefixBlocks(e, evicted);
-    if (added.length > 0) this.prefixOverflow += this.core.addPrefixBlocks(e, added);
   }
 }

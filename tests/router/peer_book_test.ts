@@ -136,7 +136,7 @@ Deno.test("peer book: other fleets, our own id and out-of-range endpoints are re
 Deno.test("peer book: peers' prefix blocks reach the core's index; scrapes subtract peers' load", () => {
   const { core, book, peers } = setup();
   peers.apply({ t: "update", ...from(), seq: 1, d: [], p: [[1, [11, 12, 13]]] }, 0, 0);
-  deepEqual(book.prefixBlocks(1), [11, 12, 13]);
+  deepEqual(book.prefixes.blocks(1), [11, 12, 13]);
   const d = core.route({ promptTokens: 2048, outputTokens: 4, prefixBlocks: [11, 12, 13] }, 0, 0);
   equal(d.decode, 1, "the endpoint holding the prefix wins");
   ok(d.uncachedTokens < 2048, `cached blocks count: ${d.uncachedTokens}`);

@@ -327,7 +327,7 @@ Deno.test({
       );
       // A prefix r0 recorded reaches r1's mirror; a replica joining later gets it in a snapshot.
       const blocks = (r: RunningRouter) =>
-        r.router.book.prefixBlocks(0).concat(r.router.book.prefixBlocks(1)).sort();
+        r.router.book.prefixes.blocks(0).concat(r.router.book.prefixes.blocks(1)).sort();
       const before = blocks(r0).length;
       equal((await send("r0", r0.url, 4, 3000).done).kind, "completed");
       ok(blocks(r0).length >= before + 5, "a 3000-token prompt records 5 blocks");

@@ -115,7 +115,7 @@ export class PeerBook {
       this.onRefused("bad_endpoint", m);
       return;
     }
-    for (const [i, blocks] of m.p) this.book.mirrorPrefixes(i, blocks);
+    for (const [i, blocks] of m.p) this.book.prefixes.mirror(i, blocks);
     if (!peer.synced || m.seq !== peer.seq + 1) {
       if (peer.synced) this.onRefused("gap", m);
       peer.synced = false;

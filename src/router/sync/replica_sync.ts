@@ -88,7 +88,7 @@ export class ReplicaSync {
       (reason) => this.metrics.refused.inc({ reason }),
     );
     book.onChange = (i) => this.#markDirty(i);
-    book.onPrefixes = (i, blocks) => {
+    book.prefixes.onRecord = (i, blocks) => {
       this.#prefixes.push([i, [...blocks]]);
       this.#scheduleFlush();
     };
@@ -131,7 +131,7 @@ export class ReplicaSync {
     if (message.t === "snapshot") {
       if (message.fleet === this.fleet && message.id !== this.id) {
         for (const [i, blocks] of message.p) {
-          if (i < this.#published.length) this.book.mirrorPrefixes(i, blocks);
+          if (i < this.#published.length) this.book.prefixes.mirror(i, blocks);
         }
       }
     }
@@ -212,7 +212,7 @@ export class ReplicaSync {
     const perEndpoint = Math.floor(maxPayload * SNAPSHOT_PAYLOAD_SHARE / 11 / Math.max(1, n));
     const p: [number, number[]][] = [];
     for (let i = 0; i < n; i++) {
-      const blocks = this.book.prefixBlocks(i);
+      const blocks = this.book.prefixes.blocks(i);
       if (blocks.length > 0) p.push([i, blocks.slice(-perEndpoint)]);
     }
     return { t: "snapshot", ...this.#sender(), p };
@@ -230,7 +230,7 @@ export class ReplicaSync {
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     this.book.onChange = null;
-    this.book.onPrefixes = null;
+    this.book.prefixes.onRecord = null;
     if (await this.link.close(encode({ t: "bye", ...this.#sender() }))) {
       this.metrics.sent.inc({ kind: "bye" });
     }
