@@ -13,11 +13,13 @@
  *   payload that does not decode, clears the index and leaves it stale until the engine's
  *   cache is known empty again (a restart, or AllBlocksCleared); the router then uses its
  *   approximate mirror for that engine;
- * - a dropped connection makes it stale until the next message shows whether anything was lost.
+ * - a publisher that stops accepting connections (probed every `probeIntervalMs`, reachable.ts)
+ *   makes it stale until the next message shows whether anything was lost.
  * Nothing a publisher sends or fails to send throws out of here: it is logged and counted.
  */
 import * as zmq from "zeromq";
 import { POLLED, pollReceive } from "./zmq_poll.ts";
+import { reachable } from "./reachable.ts";
 import { decodeBatch, type EventBatch, KvDecodeError } from "./events.ts";
 import type { KvIndex } from "./kv_index.ts";
 import type { KvMetrics } from "./kv_metrics.ts";
@@ -31,6 +33,8 @@ export interface SubscriberOptions {
   /** ZMQ topic prefix to subscribe to ("" = all). */
   readonly topic: string;
   readonly replayTimeoutMs: number;
+  /** How often the publisher's port is probed for the connected state (1000 ms). */
+  readonly probeIntervalMs?: number;
 }
 
 export class KvSubscriber {
@@ -38,6 +42,8 @@ export class KvSubscriber {
   #last = -1n;
   #closed = false;
   #done: Promise<void> | null = null;
+  #probing: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
   /** The index is trusted (every batch since the engine started was applied). */
   fresh = false;
   /** Stale until the engine's cache is known empty (restart or AllBlocksCleared). */
@@ -55,8 +61,7 @@ export class KvSubscriber {
   }
 
   start(): void {
-    // The observer must exist before connect(), or the connect event is missed.
-    void this.#watch();
+    this.#probing = this.#probe();
     this.#sub.connect(this.options.endpoint);
     this.#sub.subscribe(this.options.topic);
     this.#done = this.#loop();
@@ -65,25 +70,32 @@ export class KvSubscriber {
   async close(): Promise<void> {
     this.#closed = true;
     this.#sub.close();
-    await this.#done;
+    this.#wake?.();
+    await Promise.all([this.#done, this.#probing]);
   }
 
-  async #watch(): Promise<void> {
-    try {
-      for await (const ev of this.#sub.events) {
-        if (ev.type === "connect") this.connected = true;
-        else if (ev.type === "disconnect") {
-          this.connected = false;
-          this.fresh = false;
-          this.metrics.disconnects.inc({ engine: this.engine });
-          this.log(
-            `KV events of ${this.engine}: publisher disconnected; index stale until it resumes`,
-          );
-        }
-        if (this.#closed) break;
+  /** Connected state from a TCP probe of the publisher (reachable.ts says why not zeromq's). */
+  async #probe(): Promise<void> {
+    const every = this.options.probeIntervalMs ?? 1000;
+    while (!this.#closed) {
+      const up = await reachable(this.options.endpoint, Math.min(every, 1000));
+      if (this.#closed) return;
+      if (up) this.connected = true;
+      else if (this.connected) {
+        this.connected = false;
+        this.fresh = false;
+        this.metrics.disconnects.inc({ engine: this.engine });
+        this.log(
+          `KV events of ${this.engine}: publisher disconnected; index stale until it resumes`,
+        );
       }
-    } catch {
-      // The socket closed.
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, every);
+        this.#wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
     }
   }
 
@@ -152,7 +164,7 @@ export class KvSubscriber {
     const ep = this.options.replayEndpoint;
     if (ep === null) return false;
     const engine = this.engine;
-    const d = new zmq.Dealer(POLLED);
+    const d = new zmq.Dealer({ ...POLLED, reconnectInterval: -1 });
     const deadline = performance.now() + this.options.replayTimeoutMs;
     let timedOut = false;
     const stopped = () => {
