@@ -36,6 +36,10 @@ export async function attempt(
     const cached = (answer as { usage?: { prompt_tokens_details?: { cached_tokens?: unknown } } })
       .usage?.prompt_tokens_details?.cached_tokens;
     f.prefillCached = typeof cached === "number" ? cached : null;
+    if (f.prefillCached !== null) {
+      const predicted = f.promptTokens - routed.decision.uncachedTokens;
+      ctx.metrics.prefixAccuracy(p.url, Math.max(0, predicted), f.prefillCached);
+    }
     ctx.health.succeeded(p);
     ctx.book.prefillDone(routed, f.blocks);
     body = decodeBody(f.body, params);

@@ -26,13 +26,25 @@ export function relayJson(
   res: Reply,
 ): Served | AttemptFailed {
   let tokens = 0;
+  let cached: unknown;
   try {
-    const json = JSON.parse(res.text) as { usage?: { completion_tokens?: number } };
+    const json = JSON.parse(res.text) as {
+      usage?: { completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: unknown } };
+    };
     tokens = json.usage?.completion_tokens ?? 0;
+    cached = json.usage?.prompt_tokens_details?.cached_tokens;
   } catch (err) {
     return new AttemptFailed(d, `answer unreadable: ${(err as Error).message}`);
   }
   const r = f.routed!;
+  // Prefilled here (not disaggregated): the engine's cached tokens check the decision's.
+  if (!r.decision.disaggregated && typeof cached === "number") {
+    ctx.metrics.prefixAccuracy(
+      d.url,
+      Math.max(0, f.promptTokens - r.decision.uncachedTokens),
+      cached,
+    );
+  }
   ctx.health.succeeded(d);
   ctx.book.prefillDone(r, f.blocks);
   ctx.book.finished(r, tokens, NaN, ctx.now());

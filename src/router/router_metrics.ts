@@ -56,6 +56,15 @@ export class RouterMetrics {
   readonly decisionSeconds: client.Histogram<string>;
   readonly scrapeErrors: client.Counter<"endpoint">;
   readonly badRequests: client.Counter<"status">;
+  readonly prefixTokens: client.Counter<"endpoint" | "source">;
+  readonly prefixError: client.Histogram<"endpoint">;
+
+  /** The decision's cached prompt tokens against what the engine that prefilled reported. */
+  prefixAccuracy(endpoint: string, predicted: number, reported: number): void {
+    this.prefixTokens.inc({ endpoint, source: "predicted" }, predicted);
+    this.prefixTokens.inc({ endpoint, source: "reported" }, reported);
+    this.prefixError.observe({ endpoint }, Math.abs(predicted - reported));
+  }
 
   constructor(
     endpoints: readonly string[],
@@ -133,6 +142,20 @@ export class RouterMetrics {
       labelNames: ["status"],
       registers,
     });
+    this.prefixTokens = new client.Counter({
+      name: "pdroute_prefix_cached_tokens_total",
+      help: "Cached prompt tokens on requests whose engine reported them: source predicted " +
+        "(the router's decision) or reported (usage.prompt_tokens_details.cached_tokens).",
+      labelNames: ["endpoint", "source"],
+      registers,
+    });
+    this.prefixError = new client.Histogram({
+      name: "pdroute_prefix_prediction_error_tokens",
+      help: "|predicted - reported| cached prompt tokens per request, by the prefilling endpoint.",
+      labelNames: ["endpoint"],
+      buckets: [0, 16, 64, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768],
+      registers,
+    });
     new client.Gauge({
       name: "pdroute_endpoint_healthy",
       help: "1 if the endpoint is taking traffic, 0 if marked unhealthy.",
@@ -207,7 +230,13 @@ export class RouterMetrics {
     }
     for (const reason of k.shedReasons) this.sheds.inc({ reason }, 0);
     for (const status of BAD_REQUEST_STATUSES) this.badRequests.inc({ status }, 0);
-    for (const endpoint of k.prefill) this.ttft.zero({ endpoint });
+    for (const endpoint of k.prefill) {
+      this.ttft.zero({ endpoint });
+      this.prefixError.zero({ endpoint });
+      for (const source of ["predicted", "reported"]) {
+        this.prefixTokens.inc({ endpoint, source }, 0);
+      }
+    }
     for (const endpoint of k.decode) this.tpot.zero({ endpoint });
     if (k.migrates) {
       for (const from of k.decode) {

@@ -80,3 +80,38 @@ Deno.test("metrics: a cancelled non-streaming request is counted on its engine; 
     match(after, /pdroute_endpoint_healthy\{endpoint="[^"]+"\} 1/, "a cancel is not a failure");
   });
 });
+
+Deno.test("metrics: predicted cached prompt tokens against the engine's reported cached_tokens", async () => {
+  await withFleet([{ role: "both" }], {}, async ({ engines, router }) => {
+    const url = engines[0].url;
+    const zero = await scrape(router.url);
+    equal(
+      sample(zero, `pdroute_prefix_cached_tokens_total{endpoint="${url}",source="reported"}`),
+      0,
+    );
+    equal(sample(zero, `pdroute_prefix_prediction_error_tokens_count{endpoint="${url}"}`), 0);
+    // One long prompt twice, one at a time: the second finds the first's blocks on the engine.
+    const prompt = Array.from({ length: 900 }, (_, i) => `word${i % 97}`).join(" ");
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${router.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "emulated", prompt, max_tokens: 2 }),
+      });
+      equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    const text = await scrape(router.url);
+    equal(sample(text, `pdroute_prefix_prediction_error_tokens_count{endpoint="${url}"}`), 2);
+    const reported = sample(
+      text,
+      `pdroute_prefix_cached_tokens_total{endpoint="${url}",source="reported"}`,
+    );
+    const predicted = sample(
+      text,
+      `pdroute_prefix_cached_tokens_total{endpoint="${url}",source="predicted"}`,
+    );
+    ok(reported > 0, `the engine reported cached tokens on the repeat: ${reported}`);
+    ok(predicted > 0, `the router predicted cached tokens on the repeat: ${predicted}`);
+  });
+});
