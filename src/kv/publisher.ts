@@ -5,7 +5,8 @@
  * `[id, "", seq, payload]` for every buffered batch from `start`, then `[id, "", -1, ""]`.
  * The last `bufferSteps` batches are kept for replay (vLLM's buffer_steps, 10,000).
  */
-import * as zmq from "zeromq";
+import type * as zmq from "zeromq";
+import { loadZmq, type ZmqModule } from "./zmq.ts";
 import { POLLED, pollReceive } from "./zmq_poll.ts";
 import { encodeBatch, type KvEncoding, type OutEvent } from "./encode.ts";
 
@@ -24,7 +25,7 @@ export interface PublisherOptions {
 
 export class KvPublisher {
   /** An XPUB socket: PUB on the wire, and it hears subscriptions (`subscriptions`). */
-  readonly #pub = new zmq.XPublisher({ ...POLLED, verbosity: "allSubs" });
+  readonly #pub: zmq.XPublisher;
   readonly #replay: zmq.Router | null;
   readonly #buffer: { seq: bigint; payload: Uint8Array }[] = [];
   #seq = 0n;
@@ -37,12 +38,13 @@ export class KvPublisher {
   /** Subscriptions heard (a subscriber receives what is published after its subscription). */
   subscriptions = 0;
 
-  private constructor(readonly options: PublisherOptions) {
-    this.#replay = options.replayPort === null ? null : new zmq.Router(POLLED);
+  private constructor(readonly options: PublisherOptions, z: ZmqModule) {
+    this.#pub = new z.XPublisher({ ...POLLED, verbosity: "allSubs" });
+    this.#replay = options.replayPort === null ? null : new z.Router(POLLED);
   }
 
   static async bind(options: PublisherOptions): Promise<KvPublisher> {
-    const p = new KvPublisher(options);
+    const p = new KvPublisher(options, await loadZmq());
     await p.#pub.bind(`tcp://${options.host}:${options.port === 0 ? "*" : options.port}`);
     p.endpoint = p.#pub.lastEndpoint!;
     if (p.#replay) {

@@ -17,7 +17,8 @@
  *   makes it stale until the next message shows whether anything was lost.
  * Nothing a publisher sends or fails to send throws out of here: it is logged and counted.
  */
-import * as zmq from "zeromq";
+import type * as zmq from "zeromq";
+import { loadZmq, type ZmqModule } from "./zmq.ts";
 import { POLLED, pollReceive } from "./zmq_poll.ts";
 import { reachable } from "./reachable.ts";
 import { decodeBatch, type EventBatch, KvDecodeError } from "./events.ts";
@@ -38,7 +39,8 @@ export interface SubscriberOptions {
 }
 
 export class KvSubscriber {
-  readonly #sub: zmq.Subscriber;
+  #zmq: ZmqModule | null = null;
+  #sub: zmq.Subscriber | null = null;
   #last = -1n;
   #closed = false;
   #done: Promise<void> | null = null;
@@ -56,20 +58,23 @@ export class KvSubscriber {
     readonly index: KvIndex,
     readonly metrics: KvMetrics,
     readonly log: (line: string) => void,
-  ) {
-    this.#sub = new zmq.Subscriber(POLLED);
-  }
+  ) {}
 
-  start(): void {
+  /** Loads zeromq (zmq.ts), connects and starts receiving; close() ends it. */
+  async start(): Promise<void> {
+    this.#zmq = await loadZmq();
+    if (this.#closed) return;
+    const sub = new this.#zmq.Subscriber(POLLED);
+    this.#sub = sub;
     this.#probing = this.#probe();
-    this.#sub.connect(this.options.endpoint);
-    this.#sub.subscribe(this.options.topic);
-    this.#done = this.#loop();
+    sub.connect(this.options.endpoint);
+    sub.subscribe(this.options.topic);
+    this.#done = this.#loop(sub);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#sub.close();
+    this.#sub?.close();
     this.#wake?.();
     await Promise.all([this.#done, this.#probing]);
   }
@@ -99,11 +104,11 @@ export class KvSubscriber {
     }
   }
 
-  async #loop(): Promise<void> {
+  async #loop(sock: zmq.Subscriber): Promise<void> {
     while (!this.#closed) {
       let frames: Buffer[] | null;
       try {
-        frames = await pollReceive(this.#sub, () => this.#closed);
+        frames = await pollReceive(sock, () => this.#closed);
       } catch (e) {
         if (this.#closed) return;
         this.log(`KV events of ${this.engine}: receive failed: ${(e as Error).message}`);
@@ -164,7 +169,7 @@ export class KvSubscriber {
     const ep = this.options.replayEndpoint;
     if (ep === null) return false;
     const engine = this.engine;
-    const d = new zmq.Dealer({ ...POLLED, reconnectInterval: -1 });
+    const d = new this.#zmq!.Dealer({ ...POLLED, reconnectInterval: -1 });
     const deadline = performance.now() + this.options.replayTimeoutMs;
     let timedOut = false;
     const stopped = () => {

@@ -95,8 +95,8 @@ export class KvPrecise {
     return this.#engines.filter((e) => e !== null).length;
   }
 
-  start(): void {
-    for (const en of this.#engines) en?.sub.start();
+  async start(): Promise<void> {
+    await Promise.all(this.#engines.map((en) => en?.sub.start()));
   }
 
   close(): Promise<void> {

@@ -122,7 +122,7 @@ export class Router {
   async start(): Promise<void> {
     await startLoops(this.#ctx, this.#timers);
     await this.#ctx.sync?.start();
-    this.#ctx.kv?.start();
+    await this.#ctx.kv?.start();
   }
 
   /** Stops the loops and ends every request still in flight; the sync says bye. */

@@ -215,3 +215,20 @@ Deno.test("a bad flag: one error line and one line pointing to --help, exit 2", 
     match(lines[1], /^run 'pdroute( [a-z]+)? --help' for usage$/);
   }
 });
+
+Deno.test("deno task simulate's own permissions run the CLI (no native addon loaded at import)", async () => {
+  // The task grants read, write and env only: a static import of a native addon (zeromq needs
+  // --allow-ffi) anywhere in the CLI's graph broke the README's first command once.
+  const tasks = JSON.parse(await Deno.readTextFile("deno.json")).tasks;
+  const argv = (tasks.simulate.command as string).split(" ");
+  equal(argv[0], "deno");
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: [...argv.slice(1), "--requests", "200", "--no-artifacts", "--json"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(run.stderr);
+  equal(run.code, 0, err);
+  equal(JSON.parse(new TextDecoder().decode(run.stdout)).runs[1].summary.requests.total, 200);
+  ok(!/NotCapable|addon/i.test(err), err);
+});

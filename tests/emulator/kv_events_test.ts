@@ -49,7 +49,7 @@ for (const encoding of ["array", "map"] as const) {
       metrics,
       () => {},
     );
-    sub.start();
+    await sub.start();
     try {
       ok(capacity >= 8 && capacity < 200, `capacity ${capacity}`);
       ok(await eventually(() => pub.subscriptions > 0, 10_000));

@@ -66,7 +66,7 @@ async function withPair(
     metrics,
     (l) => logs.push(l),
   );
-  sub.start();
+  await sub.start();
   try {
     ok(await eventually(() => sub!.connected, 10_000), "subscriber connected");
     // A PUB socket drops what it sends before the subscription reaches it.
