@@ -28,8 +28,16 @@ export class ObservedRatios {
       Number.isFinite(measuredMs) && measuredMs >= 0 && Number.isFinite(predictedMs) &&
       predictedMs > 0
     ) {
-      this.#measured[e] = this.#ewma(this.#measured[e], this.#predicted[e], measuredMs);
-      this.#predicted[e] = this.#ewma(this.#predicted[e], this.#predicted[e], predictedMs);
+      if (this.#predicted[e] === 0) {
+        // The first pair: the model is the prior (ratio 1), the sample moves it by alpha, as
+        // every later one does. Started at the sample, one outlier (a cold engine's first
+        // streams measured 7x their model live) set the ratio alone until several more came.
+        this.#predicted[e] = predictedMs;
+        this.#measured[e] = this.alpha * measuredMs + (1 - this.alpha) * predictedMs;
+      } else {
+        this.#measured[e] = this.alpha * measuredMs + (1 - this.alpha) * this.#measured[e];
+        this.#predicted[e] = this.alpha * predictedMs + (1 - this.alpha) * this.#predicted[e];
+      }
     }
     return this.ratio(e);
   }
@@ -39,11 +47,6 @@ export class ObservedRatios {
     const p = this.#predicted[e];
     if (!(p > 0)) return 0;
     return Math.min(MAX_OBSERVED_RATIO, Math.max(MIN_RATIO, this.#measured[e] / p));
-  }
-
-  // The first pair starts both averages (the predicted average is 0 only before it).
-  #ewma(old: number, predictedBefore: number, sample: number): number {
-    return predictedBefore === 0 ? sample : this.alpha * sample + (1 - this.alpha) * old;
   }
 }
 

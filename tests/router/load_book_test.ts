@@ -24,8 +24,9 @@ Deno.test("load book: TTFT counts from the decision, and the core gets measured 
   // Queued at the router until t = 1000 (not the engine's doing), decided then.
   const r = b.dispatch(decision, 1000);
   b.firstToken(r, 1060);
-  equal(core.state.ttftObs[decision.prefill], 2, "60 ms measured / 30 ms predicted");
+  // 60 ms measured / 30 ms predicted, the first observation moving the prior 1 by alpha 0.5.
+  equal(core.state.ttftObs[decision.prefill], 1.5, "(0.5 x 60 + 0.5 x 30) / 30");
   equal(core.state.ttftObsAt[decision.prefill], 1060);
   b.finished(r, 11, 15, 1210);
-  equal(core.state.tpotObs[decision.decode], 1.5, "15 ms per token / 10 ms step");
+  equal(core.state.tpotObs[decision.decode], 1.25, "15 ms per token / 10 ms step, halfway");
 });
