@@ -1,19 +1,9 @@
 import { equal } from "node:assert/strict";
-import { createReferenceCore } from "../../src/core/reference/mod.ts";
+import { twoEndpointCore } from "./_core.ts";
 import { LoadBook } from "../../src/router/load_book.ts";
 
 function book() {
-  const core = createReferenceCore({ disaggregation: "never" }, { endpoints: 2 });
-  core.setEndpointCount(2);
-  for (const i of [0, 1]) {
-    core.setEndpoint(i, {
-      role: "both",
-      prefillTokensPerMs: 10,
-      decodeBaseMs: 10,
-      decodeMsPerKvBlock: 0,
-      kvCapacityBlocks: 1000,
-    });
-  }
+  const core = twoEndpointCore();
   return { core, book: new LoadBook(core, 2, 64, 0.5, 100) };
 }
 

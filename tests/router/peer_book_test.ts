@@ -4,7 +4,7 @@
  * and malformed messages.
  */
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
-import { createReferenceCore } from "../../src/core/reference/mod.ts";
+import { twoEndpointCore } from "./_core.ts";
 import { LoadBook } from "../../src/router/load_book.ts";
 import {
   decodeMessage,
@@ -19,17 +19,7 @@ import { resolveRouterConfig, RouterConfigError } from "../../src/router/config.
 const FLEET = fleetFingerprint(["http://a", "http://b"]);
 
 function setup() {
-  const core = createReferenceCore({ disaggregation: "never" }, { endpoints: 2 });
-  core.setEndpointCount(2);
-  for (const i of [0, 1]) {
-    core.setEndpoint(i, {
-      role: "both",
-      prefillTokensPerMs: 10,
-      decodeBaseMs: 10,
-      decodeMsPerKvBlock: 0,
-      kvCapacityBlocks: 1000,
-    });
-  }
+  const core = twoEndpointCore();
   const book = new LoadBook(core, 2, 64, 0.5, 100);
   const refused: Refusal[] = [];
   let freed = 0;
