@@ -1,7 +1,7 @@
 // The ABI constants of the WASM core. They mirror src/core/abi.ts one for one;
 // tests/core/abi_test.ts fails if the two ever disagree. See docs/ABI.md.
 
-export const ABI_VERSION: i32 = 6;
+export const ABI_VERSION: i32 = 7;
 
 export const STATUS_OK: i32 = 0;
 export const STATUS_NO_DECODE_CAPACITY: i32 = 1;
@@ -63,7 +63,8 @@ export const CFG_SLO_TTFT_MS: i32 = 29;
 export const CFG_SLO_TPOT_MS: i32 = 30;
 export const CFG_SLO_MISS_WEIGHT: i32 = 31;
 export const CFG_SLO_BAND: i32 = 32;
-export const CFG_COUNT: i32 = 33;
+export const CFG_HOST_TIER_CREDIT: i32 = 33;
+export const CFG_COUNT: i32 = 34;
 
 export const REQ_PROMPT_TOKENS: i32 = 0;
 export const REQ_OUTPUT_TOKENS: i32 = 1;

@@ -7,7 +7,7 @@
 import {
   CFG_ALLOW_SPILLOVER, CFG_COST_MS_PER_DOLLAR_HOUR, CFG_DECODE_KV_USAGE_LIMIT,
   CFG_DISAGGREGATION, CFG_INTERFERENCE_WEIGHT, CFG_LOCAL_PREFILL_MAX_TOKENS, CFG_PREFILL_QUEUE_LIMIT_TOKENS,
-  CFG_PREFIX_BLOCK_TOKENS, CFG_SLO_BAND, CFG_SLO_MISS_WEIGHT, CFG_SLO_TPOT_MS, CFG_SLO_TTFT_MS,
+  CFG_SLO_BAND, CFG_SLO_MISS_WEIGHT, CFG_SLO_TPOT_MS, CFG_SLO_TTFT_MS,
   CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
   CFG_TTFT_OBSERVED_WEIGHT, CTR_DECODE_POOL_COUNT, DISAGGREGATION_ALWAYS,
   DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
@@ -17,14 +17,14 @@ import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COST,
   REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
   REGION_DECODE_POOL, REGION_DECODE_SAMPLE, REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY,
-  REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MATCHED, REGION_MAX_SEQS,
+  REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MAX_SEQS,
   REGION_NUMA, REGION_PENDING_KV,
   REGION_PREFILL_MS_PER_TOKEN, REGION_QUEUED_PREFILL, REGION_REQUEST, REGION_ROLE,
   REGION_SLAB_MS_PER_BLOCK, REGION_TPOT_OBS, REGION_TPOT_OBS_AT, REGION_TTFT_OBS,
   REGION_TTFT_OBS_AT,
 } from "./layout";
 import { f64At, i32At, setF64 } from "./mem";
-import { observedScale, pmax, pmin, transferMs } from "./model";
+import { observedScale, pmax, pmin, transferMs, uncachedTokens } from "./model";
 import { tieThreshold } from "./pick";
 import { sampleMembers } from "./sample";
 
@@ -34,7 +34,6 @@ let now: f64 = 0;
 let prompt: f64 = 0;
 let output: f64 = 0;
 let limitFrac: f64 = 0;
-let blockTokens: f64 = 0;
 let ttftWeight: f64 = 0;
 let tpotWeight: f64 = 0;
 let maxAge: f64 = 0;
@@ -67,7 +66,6 @@ export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
   prompt = f64At(request, REQ_PROMPT_TOKENS);
   output = f64At(request, REQ_OUTPUT_TOKENS);
   limitFrac = f64At(cfg, CFG_DECODE_KV_USAGE_LIMIT);
-  blockTokens = f64At(cfg, CFG_PREFIX_BLOCK_TOKENS);
   ttftWeight = f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT);
   tpotWeight = f64At(cfg, CFG_TPOT_OBSERVED_WEIGHT);
   maxAge = f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS);
@@ -127,7 +125,7 @@ export let viewUseRemote: bool = false;
   const step = (baseMs + perBlock * kvNew) * tpotScale + pmax(0, kvNew - kvLimit) * slabMs;
   const kvNow = f64At(base(REGION_ACTIVE_KV), d);
   const stepNow = (baseMs + perBlock * kvNow) * tpotScale + pmax(0, kvNow - kvLimit) * slabMs;
-  const u = pmax(0, prompt - <f64>i32At(base(REGION_MATCHED), d) * blockTokens);
+  const u = uncachedTokens(d, prompt);
   const ttftScale = observedScale(
     f64At(base(REGION_TTFT_OBS), d),
     f64At(base(REGION_TTFT_OBS_AT), d),

@@ -59,7 +59,9 @@ export const REGION_METRICS_AT: i32 = 50;
 export const REGION_PREFIX_COUNT: i32 = 51;
 export const REGION_MAX_BATCHED_TOKENS: i32 = 52;
 export const REGION_PENDING_KV: i32 = 53;
-export const REGION_COUNT: i32 = 54;
+export const REGION_NODE_TIER: i32 = 54;
+export const REGION_MATCHED_HOST: i32 = 55;
+export const REGION_COUNT: i32 = 56;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -107,6 +109,8 @@ function elementSize(id: i32): usize {
     case REGION_PREFILL_SAMPLE:
     case REGION_DECODE_SAMPLE:
     case REGION_PREFIX_COUNT:
+    case REGION_NODE_TIER:
+    case REGION_MATCHED_HOST:
       return 4;
     default:
       return 8;
@@ -215,7 +219,10 @@ export function regionLength(id: i32): i32 {
     case REGION_PREFIX_COUNT:
     case REGION_MAX_BATCHED_TOKENS:
     case REGION_PENDING_KV:
+    case REGION_MATCHED_HOST:
       return capEndpoints;
+    case REGION_NODE_TIER:
+      return capPrefixEntries;
     default:
       return -1;
   }

@@ -3,6 +3,7 @@
 
 import {
   CFG_DECODE_KV_USAGE_LIMIT,
+  CFG_HOST_TIER_CREDIT,
   CFG_PREFIX_BLOCK_TOKENS,
   CFG_TELEMETRY_MAX_AGE_MS,
   CFG_TPOT_OBSERVED_WEIGHT,
@@ -32,6 +33,7 @@ import {
   REGION_HOST_KV_FREE,
   REGION_KV_CAPACITY,
   REGION_MATCHED,
+  REGION_MATCHED_HOST,
   REGION_NUMA,
   REGION_PREFILL_MS_PER_TOKEN,
   REGION_QUEUED_PREFILL,
@@ -61,12 +63,19 @@ import { f64At, i32At } from "./mem";
   return ratio > 0 && now - at <= maxAge ? 1 + weight * (ratio - 1) : 1;
 }
 
-export function uncachedTokens(e: i32, prompt: f64): f64 {
+/** Twin of cachedTokens: matched blocks, host-tier ones at the host credit, in tokens. */
+// @ts-ignore: decorator
+@inline export function cachedTokens(e: i32): f64 {
   const cfg = base(REGION_CONFIG);
-  return pmax(
-    0,
-    prompt - <f64>i32At(base(REGION_MATCHED), e) * f64At(cfg, CFG_PREFIX_BLOCK_TOKENS),
-  );
+  const hostDiscount = (1 - f64At(cfg, CFG_HOST_TIER_CREDIT)) *
+    <f64>i32At(base(REGION_MATCHED_HOST), e);
+  return (<f64>i32At(base(REGION_MATCHED), e) - hostDiscount) *
+    f64At(cfg, CFG_PREFIX_BLOCK_TOKENS);
+}
+
+// @ts-ignore: decorator
+@inline export function uncachedTokens(e: i32, prompt: f64): f64 {
+  return pmax(0, prompt - cachedTokens(e));
 }
 
 /** Twin of prefillModelMs: the model's prefill time, before observed factors. */

@@ -54,6 +54,7 @@ export {
 export { POLICY_NAMES } from "../../src/core/policies.ts";
 export type { EndpointLoad, EndpointRole, EndpointSpec } from "../../src/core/endpoints.ts";
 export { PolicyInputError } from "../../src/core/errors.ts";
+export { PrefixTier, type PrefixTierCode } from "../../src/core/prefix_index.ts";
 export {
   type DecisionSlot,
   newDecision,

@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -67,7 +67,9 @@ export const Cfg = {
   SLO_TPOT_MS: 30,
   SLO_MISS_WEIGHT: 31,
   SLO_BAND: 32,
-  COUNT: 33,
+  /** ABI 7: credit of a prefix block held only in an engine's host (CPU) tier, 0..1. */
+  HOST_TIER_CREDIT: 33,
+  COUNT: 34,
 } as const;
 
 /** Slots of the f64 request region. Block ids go in the separate u32 region. */
@@ -221,6 +223,9 @@ export const REGIONS = [
   // ABI 6: the token budget, and decode KV reserved for requests still prefilling elsewhere.
   { name: "maxBatchedTokens", type: "f64", length: (c) => c.endpoints },
   { name: "pendingKv", type: "f64", length: (c) => c.endpoints },
+  // ABI 7: prefix tiers (0: device, 1: only in the host tier) and matched host-tier blocks.
+  { name: "nodeTier", type: "i32", length: (c) => c.prefixEntries },
+  { name: "matchedHost", type: "i32", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;

@@ -165,4 +165,5 @@ export function encodeConfig(given: PolicyConfig, out: Float64Array): void {
   out[Cfg.SLO_TPOT_MS] = config.slo.tpotMs;
   out[Cfg.SLO_MISS_WEIGHT] = config.slo.missWeight;
   out[Cfg.SLO_BAND] = config.slo.band;
+  out[Cfg.HOST_TIER_CREDIT] = config.hostTierCredit;
 }

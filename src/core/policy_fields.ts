@@ -45,6 +45,11 @@ export const modelFields = {
   telemetryMaxAgeMs: nonNegative,
   /** Exchange rate for an endpoint's hourly price, in ms of predicted latency per $/h (0: off). */
   costMsPerDollarHour: nonNegative,
+  /**
+   * Credit of a prefix block an endpoint holds only in its host (CPU) tier, against 1 for one
+   * in device memory: it saves this fraction of its recompute (Dynamo's 0.75; 1: no difference).
+   */
+  hostTierCredit: z.number().min(0).max(1),
 };
 
 /** The static P/D rule of policies that have no P/D decider of their own. */

@@ -4,7 +4,8 @@
  * Layout (shared with the deciders, which only read it): an open-addressing table keyed by
  * block id (`prefixKeys`, linear probing from `mix32(id) & mask`, `prefixHeads[slot] == -1`
  * means empty) whose value is the head of a linked list of (endpoint) nodes in
- * `nodeEndpoint`/`nodeNext`. Free nodes form a list from `counters[PREFIX_FREE_HEAD]`;
+ * `nodeEndpoint`/`nodeNext`, and the tier the endpoint holds the block in (`nodeTier`: 0 in
+ * device memory, 1 only in its host tier). Free nodes form a list from `counters[PREFIX_FREE_HEAD]`;
  * `prefixCount[e]` is how many blocks the index holds for endpoint e.
  * Deletion uses backward shifting, so the table never holds tombstones.
  */
@@ -32,20 +33,39 @@ function requireBlockId(context: string, id: number): void {
   }
 }
 
+/** Where endpoint `e` holds a block: in device (GPU) memory, or only in its host (CPU) tier. */
+export const PrefixTier = { DEVICE: 0, HOST: 1 } as const;
+export type PrefixTierCode = typeof PrefixTier[keyof typeof PrefixTier];
+
 /**
- * Records that endpoint `e` holds each block in `ids`. Returns how many (block, endpoint)
- * pairs could not be stored because the index is full (0 when all fit); the host should evict
- * and retry, or size `prefixEntries` to the fleet's cache capacity.
+ * Records that endpoint `e` holds each block in `ids`, in `tier` (a block it already holds
+ * takes the new tier). Returns how many (block, endpoint) pairs could not be stored because
+ * the index is full (0 when all fit); the host should evict and retry, or size
+ * `prefixEntries` to the fleet's cache capacity.
  */
-export function addPrefixBlocks(s: CoreState, e: number, ids: ArrayLike<number>): number {
+export function addPrefixBlocks(
+  s: CoreState,
+  e: number,
+  ids: ArrayLike<number>,
+  tier: PrefixTierCode = PrefixTier.DEVICE,
+): number {
   const ctx = "Cannot index prefix blocks";
   requireEndpoint(s, ctx, e);
+  if (tier !== PrefixTier.DEVICE && tier !== PrefixTier.HOST) {
+    throw new PolicyInputError(
+      `${ctx}: the tier must be 0 (device) or 1 (host): current value is ${tier}`,
+    );
+  }
   for (let i = 0; i < ids.length; i++) requireBlockId(ctx, ids[i]);
   let dropped = 0;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     let slot = findSlot(s, id);
-    if (slot >= 0 && listContains(s, s.prefixHeads[slot], e)) continue;
+    const held = slot >= 0 ? findNode(s, s.prefixHeads[slot], e) : -1;
+    if (held >= 0) {
+      s.nodeTier[held] = tier;
+      continue;
+    }
     const node = s.counters[Ctr.PREFIX_FREE_HEAD];
     if (node < 0) {
       dropped++;
@@ -55,6 +75,7 @@ export function addPrefixBlocks(s: CoreState, e: number, ids: ArrayLike<number>)
     s.counters[Ctr.PREFIX_ENTRIES]++;
     s.prefixCount[e]++;
     s.nodeEndpoint[node] = e;
+    s.nodeTier[node] = tier;
     if (slot >= 0) {
       s.nodeNext[node] = s.prefixHeads[slot];
     } else {
@@ -67,9 +88,10 @@ export function addPrefixBlocks(s: CoreState, e: number, ids: ArrayLike<number>)
   return dropped;
 }
 
-function listContains(s: CoreState, node: number, e: number): boolean {
-  for (; node >= 0; node = s.nodeNext[node]) if (s.nodeEndpoint[node] === e) return true;
-  return false;
+/** The node of endpoint `e` in the list from `node`, or -1. */
+function findNode(s: CoreState, node: number, e: number): number {
+  for (; node >= 0; node = s.nodeNext[node]) if (s.nodeEndpoint[node] === e) return node;
+  return -1;
 }
 
 /** Forgets that endpoint `e` holds each block in `ids` (unknown pairs are ignored). */
@@ -85,7 +107,7 @@ export function removeEndpointBlocks(s: CoreState, e: number): void {
   requireEndpoint(s, "Cannot evict prefix blocks", e);
   const held: number[] = [];
   for (let slot = 0; slot < s.prefixHeads.length; slot++) {
-    if (s.prefixHeads[slot] !== -1 && listContains(s, s.prefixHeads[slot], e)) {
+    if (s.prefixHeads[slot] !== -1 && findNode(s, s.prefixHeads[slot], e) >= 0) {
       held.push(s.prefixKeys[slot]);
     }
   }
@@ -110,6 +132,7 @@ function removePair(s: CoreState, e: number, id: number): void {
   if (prev < 0) s.prefixHeads[slot] = next;
   else s.nodeNext[prev] = next;
   s.nodeEndpoint[node] = -1;
+  s.nodeTier[node] = 0;
   s.nodeNext[node] = s.counters[Ctr.PREFIX_FREE_HEAD];
   s.counters[Ctr.PREFIX_FREE_HEAD] = node;
   s.counters[Ctr.PREFIX_ENTRIES]--;

@@ -25,7 +25,13 @@ import {
 import { PolicyInputError } from "./errors.ts";
 import { policyInfo } from "./policies.ts";
 import { peerDecider } from "./policy/stages.ts";
-import { addPrefixBlocks, removeEndpointBlocks, removePrefixBlocks } from "./prefix_index.ts";
+import {
+  addPrefixBlocks,
+  PrefixTier,
+  type PrefixTierCode,
+  removeEndpointBlocks,
+  removePrefixBlocks,
+} from "./prefix_index.ts";
 import {
   type DecisionSlot,
   readDecision,
@@ -157,8 +163,12 @@ export class ScoringCore {
   }
 
   /** See `addPrefixBlocks` in prefix_index.ts: returns how many pairs did not fit. */
-  addPrefixBlocks(endpoint: number, blockIds: ArrayLike<number>): number {
-    return addPrefixBlocks(this.state, endpoint, blockIds);
+  addPrefixBlocks(
+    endpoint: number,
+    blockIds: ArrayLike<number>,
+    tier: PrefixTierCode = PrefixTier.DEVICE,
+  ): number {
+    return addPrefixBlocks(this.state, endpoint, blockIds, tier);
   }
 
   removePrefixBlocks(endpoint: number, blockIds: ArrayLike<number>): void {

@@ -15,10 +15,15 @@ const GPU = 1;
 const CPU = 2;
 const bit = (m: Medium) => m === "gpu" ? GPU : CPU;
 
-/** Told when one of our block hashes becomes held (in any tier) or no longer held. */
+/**
+ * Told when one of our block hashes becomes held, changes its best tier (GPU over CPU), or is
+ * no longer held in any tier.
+ */
 export interface KvIndexListener {
-  held(ours: number): void;
-  gone(ours: number): void;
+  held(ours: number, best: Medium): void;
+  moved(ours: number, best: Medium): void;
+  /** `last`: its best tier before it went. */
+  gone(ours: number, last: Medium): void;
   cleared(): void;
 }
 
@@ -116,14 +121,17 @@ export class KvIndex {
 
   #count(ours: number, m: Medium, by: number): void {
     let c = this.#blocks.get(ours);
-    if (!c) {
-      this.#blocks.set(ours, c = [0, 0]);
-      this.listener?.held(ours);
-    }
+    const fresh = !c;
+    if (!c) this.#blocks.set(ours, c = [0, 0]);
+    const before = c[0] > 0 ? "gpu" : "cpu";
     c[m === "gpu" ? 0 : 1] += by;
     if (c[0] <= 0 && c[1] <= 0) {
       this.#blocks.delete(ours);
-      this.listener?.gone(ours);
+      if (!fresh) this.listener?.gone(ours, before);
+      return;
     }
+    const best: Medium = c[0] > 0 ? "gpu" : "cpu";
+    if (fresh) this.listener?.held(ours, best);
+    else if (best !== before) this.listener?.moved(ours, best);
   }
 }

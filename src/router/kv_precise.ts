@@ -12,13 +12,13 @@
  * -> the mirror's blocks, which the mirror kept learning all along. Switching clears the
  * engine's entries in the core and writes the other source's.
  *
- * The host tier: a block held only in the CPU tier counts as cached in the core (credit 1.0),
- * because the core's match is whole blocks; the index's own match (`match`) credits it 0.75 as
- * Dynamo does, and the router reports that in its metrics.
+ * The host tier: a block the engine holds only in its CPU tier goes into the core with tier
+ * HOST, and the core credits it `hostTierCredit` (Dynamo's 0.75) of a device block in every
+ * decision; the index's own match (`match`) credits it the same for the router's metrics.
  */
 import type { ScoringCore } from "../core/scoring_core.ts";
 import { blockHashes } from "../kv/block_hash.ts";
-import { KvIndex, type KvIndexListener } from "../kv/kv_index.ts";
+import { KvIndex } from "../kv/kv_index.ts";
 import { KvMetrics } from "../kv/kv_metrics.ts";
 import { KvSubscriber } from "../kv/subscriber.ts";
 import type { PromptTokenizer } from "../kv/tokenizer.ts";
@@ -26,6 +26,7 @@ import type { Api, RequestBody } from "../openai/request.ts";
 import type { RouterConfig } from "./config.ts";
 import { RouterConfigError } from "./config.ts";
 import type { Endpoint } from "./endpoint.ts";
+import { KvCoreBlocks } from "./kv_core_blocks.ts";
 import type { LoadBook } from "./load_book.ts";
 import type client from "prom-client";
 
@@ -35,10 +36,8 @@ export const PRECISE_MAX_BLOCKS = 8192;
 interface Engine {
   readonly sub: KvSubscriber;
   readonly index: KvIndex;
-  /** The core's entries for this engine come from the index (it was fresh at the last sync). */
-  inCore: boolean;
-  /** 32-bit core ids of the index's blocks, with how many of our hashes map to each. */
-  readonly refs: Map<number, number>;
+  /** The index's blocks as core entries; `blocks.inCore`: they are the core's (fresh index). */
+  readonly blocks: KvCoreBlocks;
 }
 
 export class KvPrecise {
@@ -83,11 +82,11 @@ export class KvPrecise {
         this.metrics,
         this.log,
       );
-      const en: Engine = { sub, index, inCore: false, refs: new Map() };
-      index.listener = this.#listener(i, en);
-      engines[i] = en;
+      const blocks = new KvCoreBlocks(core, i, (n) => book.prefixes.overflow += n);
+      index.listener = blocks;
+      engines[i] = { sub, index, blocks };
     }
-    book.prefixes.precise = (e) => engines[e]?.inCore ?? false;
+    book.prefixes.precise = (e) => engines[e]?.blocks.inCore ?? false;
   }
 
   /** Engines with KV events configured. */
@@ -124,9 +123,9 @@ export class KvPrecise {
       const en = this.#engines[e];
       if (!en) continue;
       const fresh = en.sub.fresh;
-      if (fresh === en.inCore) continue;
+      if (fresh === en.blocks.inCore) continue;
       this.core.removeEndpointBlocks(e);
-      en.inCore = fresh;
+      en.blocks.inCore = fresh;
       if (fresh) {
         if (en.index.blockSize !== this.core.config.prefixBlockTokens && !this.#warnedBlockSize) {
           this.#warnedBlockSize = true;
@@ -136,7 +135,7 @@ export class KvPrecise {
               "(--kv-block-size): no prefix will match",
           );
         }
-        this.book.prefixes.overflow += this.core.addPrefixBlocks(e, [...en.refs.keys()]);
+        en.blocks.writeAll();
       } else this.book.prefixes.intoCore(e);
     }
   }
@@ -150,30 +149,6 @@ export class KvPrecise {
   fresh(e: number): boolean | null {
     const en = this.#engines[e];
     return en ? en.sub.fresh : null;
-  }
-
-  #listener(e: number, en: Engine): KvIndexListener {
-    const core = this.core;
-    return {
-      held: (ours) => {
-        const id = ours >>> 0;
-        const n = en.refs.get(id) ?? 0;
-        en.refs.set(id, n + 1);
-        if (n === 0 && en.inCore) this.book.prefixes.overflow += core.addPrefixBlocks(e, [id]);
-      },
-      gone: (ours) => {
-        const id = ours >>> 0;
-        const n = en.refs.get(id) ?? 0;
-        if (n <= 1) {
-          en.refs.delete(id);
-          if (en.inCore) core.removePrefixBlocks(e, [id]);
-        } else en.refs.set(id, n - 1);
-      },
-      cleared: () => {
-        en.refs.clear();
-        if (en.inCore) core.removeEndpointBlocks(e);
-      },
-    };
   }
 }
 

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import type { CoreCapacity } from "../../src/core/abi.ts";
 import type { PolicyConfigInput } from "../../src/core/config.ts";
 import type { EndpointLoad, EndpointSpec } from "../../src/core/endpoints.ts";
+import { PrefixTier, type PrefixTierCode } from "../../src/core/prefix_index.ts";
 import type { RouteRequest } from "../../src/core/request.ts";
 import type { ScoringCore } from "../../src/core/scoring_core.ts";
 
@@ -83,6 +84,7 @@ const sharedConfig = {
   ttftObservedWeight: fc.constantFrom(0, 0.5, 1),
   tpotObservedWeight: fc.constantFrom(0, 0.5, 1),
   costMsPerDollarHour: fc.constantFrom(0, 100),
+  hostTierCredit: fc.constantFrom(0, 0.75, 1),
 } as const;
 
 export const configArb: fc.Arbitrary<PolicyConfigInput> = fc.oneof(
@@ -124,7 +126,7 @@ export type Op =
     prefill: number;
     pending: number;
   }
-  | { kind: "cache"; endpoint: number; blocks: number[] }
+  | { kind: "cache"; endpoint: number; blocks: number[]; tier: PrefixTierCode }
   | { kind: "evict"; endpoint: number; blocks: number[] }
   | { kind: "forget"; endpoint: number }
   | { kind: "route"; request: RouteRequest; draw: number; advanceMs: number }
@@ -162,6 +164,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant("cache" as const),
       endpoint: endpointIndex,
       blocks: blocksArb,
+      tier: fc.constantFrom<PrefixTierCode>(PrefixTier.DEVICE, PrefixTier.DEVICE, PrefixTier.HOST),
     }),
     weight: 3,
   },
@@ -251,7 +254,7 @@ export function applyOp(
       return null;
     case "cache":
       if (op.endpoint >= n) return null;
-      return core.addPrefixBlocks(op.endpoint, op.blocks);
+      return core.addPrefixBlocks(op.endpoint, op.blocks, op.tier);
     case "evict":
       if (op.endpoint >= n) return null;
       core.removePrefixBlocks(op.endpoint, op.blocks);

@@ -7,6 +7,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import type { CoreCapacity } from "../../src/core/abi.ts";
 import type { PolicyConfigInput } from "../../src/core/config.ts";
 import type { EndpointSpec } from "../../src/core/endpoints.ts";
+import { PrefixTier } from "../../src/core/prefix_index.ts";
 import type { RouteRequest } from "../../src/core/request.ts";
 import type { ScoringCore } from "../../src/core/scoring_core.ts";
 
@@ -68,6 +69,46 @@ export function policySuite(kind: string, make: CoreFactory): void {
     // Only a leading run counts: blocks 12..14 without 11 are no hit.
     core.removePrefixBlocks(1, [11]);
     deepEqual(spread(core, LONG, "prefill"), new Set([0, 1]));
+  });
+
+  test("host tier: a block held only in CPU memory saves hostTierCredit of its recompute", () => {
+    const core = fleet(make, { disaggregation: "always" }, [
+      { role: "prefill", ...GPU },
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+    ]);
+    core.addPrefixBlocks(0, [11, 12, 13, 14], PrefixTier.DEVICE);
+    core.addPrefixBlocks(1, [11, 12, 13, 14], PrefixTier.HOST);
+    deepEqual(spread(core, LONG, "prefill"), new Set([0]), "device blocks beat host blocks");
+    // The 0.75-credited host copy costs 512 more tokens of prefill: a 300-token queue on
+    // endpoint 0 leaves it ahead, an 800-token queue tips the choice.
+    core.setLoad(0, { queuedPrefillTokens: 300 });
+    deepEqual(spread(core, LONG, "prefill"), new Set([0]));
+    core.setLoad(0, { queuedPrefillTokens: 800 });
+    deepEqual(spread(core, LONG, "prefill"), new Set([1]));
+    equal(core.route(LONG, 0, 7).uncachedTokens, 4096 - 4 * 512 * 0.75);
+    // One host block in the run: the leading blocks on the device count in full.
+    core.addPrefixBlocks(1, [11, 12, 13], PrefixTier.DEVICE);
+    equal(core.route(LONG, 0, 7).uncachedTokens, 4096 - 3 * 512 - 512 * 0.75);
+    // Credit 1 (no tiers) and credit 0 (a host block is no hit).
+    const flat = fleet(make, { disaggregation: "always", hostTierCredit: 1 }, [
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+    ]);
+    flat.addPrefixBlocks(0, [11, 12], PrefixTier.HOST);
+    equal(flat.route(LONG, 0, 7).uncachedTokens, 4096 - 2 * 512);
+    const none = fleet(make, { disaggregation: "always", hostTierCredit: 0 }, [
+      { role: "prefill", ...GPU },
+      { role: "decode", ...GPU },
+    ]);
+    none.addPrefixBlocks(0, [11, 12], PrefixTier.HOST);
+    equal(none.route(LONG, 0, 7).uncachedTokens, 4096);
+    // Back to the device tier, and evicted: the node's tier does not outlive it.
+    none.addPrefixBlocks(0, [11, 12], PrefixTier.DEVICE);
+    equal(none.route(LONG, 0, 7).uncachedTokens, 4096 - 2 * 512);
+    none.removePrefixBlocks(0, [11, 12]);
+    none.addPrefixBlocks(0, [11, 12]);
+    equal(none.route(LONG, 0, 7).uncachedTokens, 4096 - 2 * 512);
   });
 
   test("host KV slab: free slab blocks make a full decode endpoint eligible again", () => {

@@ -18,6 +18,7 @@ export const COMMON_DEFAULTS = {
   tpotObservedWeight: 1,
   telemetryMaxAgeMs: 1000,
   costMsPerDollarHour: 0,
+  hostTierCredit: 0.75,
 } as const;
 
 /** The static P/D rule's defaults (policies without a P/D decider of their own). */

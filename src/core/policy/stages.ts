@@ -23,6 +23,7 @@ import {
 } from "../abi.ts";
 import type { Decider } from "../scoring_core.ts";
 import type { CoreState } from "../state.ts";
+import { cachedTokens } from "../reference/model.ts";
 import { clearMatches, matchPrefix } from "../reference/prefix_match.ts";
 import { writeFailure, writeReportedDecision } from "../reference/result.ts";
 
@@ -89,10 +90,13 @@ export function leastBy(
   return ties === 0 ? -1 : s.candidates[(draw >>> 0) % ties];
 }
 
-/** Uncached prompt tokens on e by the host's prefix index (leading blocks it holds). */
+/**
+ * Uncached prompt tokens on e by the host's prefix index (leading blocks it holds, host-tier
+ * blocks at `hostTierCredit`, as Dynamo credits them).
+ */
 export function uncachedOn(s: CoreState, e: number): number {
   const prompt = s.request[Req.PROMPT_TOKENS];
-  const cached = s.matched[e] * s.config[Cfg.PREFIX_BLOCK_TOKENS];
+  const cached = cachedTokens(s, e);
   return cached < prompt ? prompt - cached : 0;
 }
 

@@ -35,9 +35,18 @@ export function observedScale(
   return ratio > 0 && now - at <= maxAge ? 1 + weight * (ratio - 1) : 1;
 }
 
-/** Prompt tokens endpoint `e` must compute: the request minus its cached prefix blocks there. */
+/**
+ * Cached prefix tokens the request finds on `e`: its matched leading blocks, those held only in
+ * the host tier at `hostTierCredit` (Dynamo's 0.75), times the block size.
+ */
+export function cachedTokens(s: CoreState, e: number): number {
+  const hostDiscount = (1 - s.config[Cfg.HOST_TIER_CREDIT]) * s.matchedHost[e];
+  return (s.matched[e] - hostDiscount) * s.config[Cfg.PREFIX_BLOCK_TOKENS];
+}
+
+/** Prompt tokens endpoint `e` must compute: the request minus its cached prefix there. */
 export function uncachedTokens(s: CoreState, e: number, promptTokens: number): number {
-  return pmax(0, promptTokens - s.matched[e] * s.config[Cfg.PREFIX_BLOCK_TOKENS]);
+  return pmax(0, promptTokens - cachedTokens(s, e));
 }
 
 /** The model's prefill time for `uncached` tokens behind e's queue, before observed factors. */

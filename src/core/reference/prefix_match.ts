@@ -1,7 +1,8 @@
 /**
  * KV locality: for each endpoint, how many leading blocks of the request's prefix it holds.
- * Fills `matched[e]` (zero elsewhere) and lists the touched endpoints so the decider can
- * clear them afterwards in O(touched) instead of O(endpoints).
+ * Fills `matched[e]` (zero elsewhere), `matchedHost[e]` (how many of those it holds only in
+ * its host tier: `nodeTier` 1) and lists the touched endpoints so the decider can clear them
+ * afterwards in O(touched) instead of O(endpoints).
  */
 import { Ctr, mix32, Req } from "../abi.ts";
 import type { CoreState } from "../state.ts";
@@ -30,6 +31,7 @@ export function matchPrefix(s: CoreState): number {
       if (e < 0 || e >= n || s.matched[e] !== k) continue;
       if (k === 0) s.touched[touchedCount++] = e;
       s.matched[e] = k + 1;
+      if (s.nodeTier[node] !== 0) s.matchedHost[e]++;
       advanced = true;
     }
     if (!advanced) break;
@@ -38,5 +40,8 @@ export function matchPrefix(s: CoreState): number {
 }
 
 export function clearMatches(s: CoreState, touchedCount: number): void {
-  for (let i = 0; i < touchedCount; i++) s.matched[s.touched[i]] = 0;
+  for (let i = 0; i < touchedCount; i++) {
+    s.matched[s.touched[i]] = 0;
+    s.matchedHost[s.touched[i]] = 0;
+  }
 }
