@@ -136,8 +136,9 @@ export let viewUseRemote: bool = false;
   const q = f64At(base(REGION_QUEUED_PREFILL), d);
   const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
   const mpt = f64At(base(REGION_PREFILL_MS_PER_TOKEN), d);
-  // Prefill cost: the request's own prefill time plus the stall it imposes on d's decodes.
-  const ownLocal = (q + u) * mpt * ttftScale;
+  // Prefill cost: the request's own prefill time (never under the step it rides, plus half a
+  // step of waiting: prefillTimeMs) plus the stall it imposes on d's decodes.
+  const ownLocal = pmax((q + u) * mpt * ttftScale, stepNow) + 0.5 * stepNow;
   const stall = u * mpt;
   const prefillStall = interference * seqs * stall;
   const local = ownLocal + prefillStall;

@@ -78,14 +78,20 @@ import { f64At, i32At } from "./mem";
   return pmax(0, prompt - cachedTokens(e));
 }
 
-/** Twin of prefillModelMs: the model's prefill time, before observed factors. */
+/** Twin of prefillModelMs: the model's prefill time (compute, step floor), before factors. */
 export function prefillModelMs(e: i32, uncached: f64): f64 {
-  return (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
+  const floor = stepModelMs(e, f64At(base(REGION_ACTIVE_KV), e));
+  const compute = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
     f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
+  return pmax(compute, floor) + 0.5 * floor;
 }
 
+/** Twin of prefillTimeMs: with the observed factors. */
 export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
-  return prefillModelMs(e, uncached) * ttftScale(e, now);
+  const floor = stepTimeMs(e, f64At(base(REGION_ACTIVE_KV), e), now);
+  const compute = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
+    f64At(base(REGION_PREFILL_MS_PER_TOKEN), e) * ttftScale(e, now);
+  return pmax(compute, floor) + 0.5 * floor;
 }
 
 /** Twin of ttftScale: the observed TTFT factor on e's modelled prefill time. */

@@ -2,18 +2,17 @@
 // comments for the why). remoteTtft, the lookup side, is inlined into decode_pool.ts.
 
 import {
-  CFG_INTERFERENCE_WEIGHT, CFG_PREFILL_QUEUE_LIMIT_TOKENS, CFG_TELEMETRY_MAX_AGE_MS,
-  CFG_TTFT_OBSERVED_WEIGHT, CTR_PREFILL_POOL_COUNT, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
+  CFG_INTERFERENCE_WEIGHT, CFG_PREFILL_QUEUE_LIMIT_TOKENS, CTR_PREFILL_POOL_COUNT, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
   ROLE_PREFILL,
 } from "./abi";
 import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COUNTERS, REGION_DOMAIN,
   REGION_GROUP_MIN, REGION_GROUP_TOUCHED, REGION_HEALTHY, REGION_HOST,
   REGION_NUMA, REGION_PREFILL_MS_PER_TOKEN, REGION_PREFILL_POOL, REGION_PREFILL_SAMPLE,
-  REGION_PREFILL_TIME, REGION_QUEUED_PREFILL, REGION_TTFT_OBS, REGION_TTFT_OBS_AT,
+  REGION_PREFILL_TIME, REGION_QUEUED_PREFILL,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
-import { observedScale, pmax, transferMs, uncachedTokens } from "./model";
+import { pmax, prefillTimeMs, transferMs, uncachedTokens } from "./model";
 import { sampleMembers } from "./sample";
 
 /**
@@ -26,14 +25,10 @@ export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f
   const healthy = base(REGION_HEALTHY);
   const queued = base(REGION_QUEUED_PREFILL);
   const msPerToken = base(REGION_PREFILL_MS_PER_TOKEN);
-  const ttftObs = base(REGION_TTFT_OBS);
-  const ttftObsAt = base(REGION_TTFT_OBS_AT);
   const prefillTime = base(REGION_PREFILL_TIME);
   const activeSeqs = base(REGION_ACTIVE_SEQS);
   const interference = f64At(cfg, CFG_INTERFERENCE_WEIGHT);
   const queueLimit = f64At(cfg, CFG_PREFILL_QUEUE_LIMIT_TOKENS);
-  const weight = f64At(cfg, CFG_TTFT_OBSERVED_WEIGHT);
-  const maxAge = f64At(cfg, CFG_TELEMETRY_MAX_AGE_MS);
   let minAll = Infinity;
   for (let j = 0; j < count; j++) {
     const e = i32At(members, j);
@@ -44,9 +39,8 @@ export function scorePrefillPool(members: usize, count: i32, prompt: f64, now: f
       continue;
     }
     const u = uncachedTokens(e, prompt);
-    const scale = observedScale(f64At(ttftObs, e), f64At(ttftObsAt, e), weight, now, maxAge);
     const mpt = f64At(msPerToken, e);
-    const t = (q + u) * mpt * scale + interference * f64At(activeSeqs, e) * (u * mpt);
+    const t = prefillTimeMs(e, u, now) + interference * f64At(activeSeqs, e) * (u * mpt);
     setF64(prefillTime, e, t);
     if (t < minAll) minAll = t;
   }

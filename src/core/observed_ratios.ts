@@ -10,6 +10,15 @@ import type { ScoringCore } from "./scoring_core.ts";
 /** The least ratio reported: 0 means "no observation" to the core. */
 const MIN_RATIO = 1 / MAX_OBSERVED_RATIO;
 
+/**
+ * Output tokens at which a stream's TPOT counts as a whole sample (alpha); a shorter one counts
+ * (tokens - 1) / TPOT_FULL_SAMPLE_TOKENS of a sample. Its TPOT is a mean over tokens - 1
+ * intervals, so a short stream's is noisy: one 26-token stream caught behind two long prefills
+ * (79 ms per token against ~8 predicted, live) moved an engine's ratio from 0.9 to 2.6 alone,
+ * and the policy shunned that engine for seven seconds.
+ */
+export const TPOT_FULL_SAMPLE_TOKENS = 64;
+
 export class ObservedRatios {
   readonly #measured: number[];
   readonly #predicted: number[];
@@ -20,23 +29,26 @@ export class ObservedRatios {
   }
 
   /**
-   * Adds one request's measured and predicted time (ms) on endpoint `e`; returns the ratio now.
-   * A pair that is not finite, or a prediction that is not positive, changes nothing.
+   * Adds one request's measured and predicted time (ms) on endpoint `e`, as `weight` (0..1) of
+   * a sample: its weight in the averages is 1 - (1 - alpha)^weight (alpha for a whole sample).
+   * Returns the ratio now. A pair that is not finite, or a prediction that is not positive,
+   * changes nothing.
    */
-  add(e: number, measuredMs: number, predictedMs: number): number {
+  add(e: number, measuredMs: number, predictedMs: number, weight = 1): number {
     if (
       Number.isFinite(measuredMs) && measuredMs >= 0 && Number.isFinite(predictedMs) &&
-      predictedMs > 0
+      predictedMs > 0 && weight > 0
     ) {
+      const a = weight >= 1 ? this.alpha : 1 - Math.pow(1 - this.alpha, weight);
       if (this.#predicted[e] === 0) {
         // The first pair: the model is the prior (ratio 1), the sample moves it by alpha, as
         // every later one does. Started at the sample, one outlier (a cold engine's first
         // streams measured 7x their model live) set the ratio alone until several more came.
         this.#predicted[e] = predictedMs;
-        this.#measured[e] = this.alpha * measuredMs + (1 - this.alpha) * predictedMs;
+        this.#measured[e] = a * measuredMs + (1 - a) * predictedMs;
       } else {
-        this.#measured[e] = this.alpha * measuredMs + (1 - this.alpha) * this.#measured[e];
-        this.#predicted[e] = this.alpha * predictedMs + (1 - this.alpha) * this.#predicted[e];
+        this.#measured[e] = a * measuredMs + (1 - a) * this.#measured[e];
+        this.#predicted[e] = a * predictedMs + (1 - a) * this.#predicted[e];
       }
     }
     return this.ratio(e);
@@ -72,9 +84,12 @@ export class ObservedTimes {
     if (ratio > 0) this.core.setLoad(e, { ttftObservedRatio: ratio, ttftObservedAtMs: now });
   }
 
-  /** A finished stream's time per output token on decode endpoint `e`. */
-  tpot(e: number, measuredMs: number, predictedMs: number, now: number): void {
-    const ratio = this.#tpot.add(e, measuredMs, predictedMs);
+  /**
+   * A finished stream's time per output token on decode endpoint `e`, as `weight` of a sample
+   * (see TPOT_FULL_SAMPLE_TOKENS).
+   */
+  tpot(e: number, measuredMs: number, predictedMs: number, now: number, weight = 1): void {
+    const ratio = this.#tpot.add(e, measuredMs, predictedMs, weight);
     if (ratio > 0) this.core.setLoad(e, { tpotObservedRatio: ratio, tpotObservedAtMs: now });
   }
 
@@ -110,6 +125,7 @@ export class ObservedTimes {
     const stepNow = s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * s.activeKv[d];
     const stalls = (this.#prefilled[d] - mark) * s.prefillMsPerToken[d] /
       Math.max(1, outputTokens - 1);
-    this.tpot(d, measuredMs, (stepModelMs + stepNow) / 2 + stalls, now);
+    const weight = Math.min(1, (outputTokens - 1) / TPOT_FULL_SAMPLE_TOKENS);
+    this.tpot(d, measuredMs, (stepModelMs + stepNow) / 2 + stalls, now, weight);
   }
 }

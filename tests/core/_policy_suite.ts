@@ -191,9 +191,24 @@ export function policySuite(kind: string, make: CoreFactory): void {
       tpotObservedAtMs: 0,
     });
     const d = core.route({ promptTokens: 1000, outputTokens: 100 }, 10, 0);
-    equal(d.ttftModelMs, 100, "1000 tokens at 10 tokens/ms");
-    equal(d.ttftMs, 300);
+    // 1000 tokens at 10 tokens/ms, plus half of the 10 ms step in progress.
+    equal(d.ttftModelMs, 100 + 5);
+    // The compute x 3; the step (the wait) x 1 + 0.5 * (5 - 1).
+    equal(d.ttftMs, 300 + 0.5 * 30);
     equal(d.tpotMs, d.tpotModelMs * 3, "1 + 0.5 * (5 - 1)");
+  });
+
+  test("a prefill takes at least the decode step it rides, plus half a step of waiting", () => {
+    const core = fleet(make, { disaggregation: "never" }, [
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+    ]);
+    const short = { promptTokens: 100, outputTokens: 10 };
+    equal(core.route(short, 0, 0).ttftMs, 10 + 5, "idle: 10 ms of compute, 10 ms step");
+    // 4,000 resident blocks: a 50 ms step; the 10 ms of compute rides a 50 ms step.
+    core.setLoad(0, { activeSeqs: 40, activeKvBlocks: 4000 });
+    equal(core.route(short, 0, 0).ttftMs, 50 + 25);
+    // A long prompt's compute exceeds the step: compute plus the wait.
+    equal(core.route({ promptTokens: 2000, outputTokens: 10 }, 0, 0).ttftMs, 200 + 25);
   });
 
   test("an observed TTFT ratio scales the predicted prefill time while fresh", () => {

@@ -49,14 +49,22 @@ export function uncachedTokens(s: CoreState, e: number, promptTokens: number): n
   return pmax(0, promptTokens - cachedTokens(s, e));
 }
 
-/** The model's prefill time for `uncached` tokens behind e's queue, before observed factors. */
+/**
+ * The model's prefill time for `uncached` tokens behind e's queue, before observed factors:
+ * the compute, but never less than the decode step it rides (a chunked prefill shares its
+ * step with e's running batch, whose KV read bounds the step from below), plus half a step of
+ * waiting for the step in progress (docs/POLICY.md, "Predicted times").
+ */
 export function prefillModelMs(s: CoreState, e: number, uncached: number): number {
-  return (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e];
+  const floor = stepModelMs(s, e, s.activeKv[e]);
+  return pmax((s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e], floor) + 0.5 * floor;
 }
 
 /** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
 export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: number): number {
-  return prefillModelMs(s, e, uncached) * ttftScale(s, e, now);
+  const floor = stepTimeMs(s, e, s.activeKv[e], now);
+  const compute = (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e] * ttftScale(s, e, now);
+  return pmax(compute, floor) + 0.5 * floor;
 }
 
 /** The observed TTFT factor on `e`'s modelled prefill time. */
