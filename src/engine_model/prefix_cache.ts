@@ -12,7 +12,15 @@
  * evicted slots are reused through a free list. (A JS Map keyed by block id, using its insertion order
  * as the recency order, did the same and cost a third of a simulation's time: block ids above
  * 2^31 are boxed doubles, and evicting through `keys().next()` rescans deleted entries.)
+ *
+ * Two ways to use it. A reserved cache (`insert` and `match`) has the fixed `capacityBlocks`.
+ * A cache sharing its engine's KV pool, as vLLM's does, pins the blocks of resident sequences
+ * (`matchPinned`, `acquire`, `release`): a pinned block (`#pins` > 0) is out of the recency list,
+ * so it hits but is never evicted; released, it rejoins the list as the most recently used, and
+ * `shrinkTo` evicts the least recently used unpinned blocks once the engine's free KV shrinks.
  */
+
+const NONE: readonly number[] = Object.freeze([]);
 
 export class PrefixCache {
   #ids = new Float64Array(0);
@@ -20,6 +28,10 @@ export class PrefixCache {
   #links = new Int32Array(0);
   /** The `insert` call that put each slot's block in (to spot one evicted in that call). */
   #addedIn = new Float64Array(0);
+  /** Sequences pinning each slot's block (0: in the recency list, evictable). */
+  #pins = new Int32Array(0);
+  /** Slots with pins > 0. */
+  #pinned = 0;
   #calls = 0;
   /** Slots handed out so far, and the first freed one (a list through next links; -1: none). */
   #usedSlots = 0;
@@ -40,7 +52,12 @@ export class PrefixCache {
     return this.#size;
   }
 
-  /** Every resident block, least recently used first. */
+  /** Distinct blocks pinned by resident sequences (never evicted). */
+  get pinnedBlocks(): number {
+    return this.#pinned;
+  }
+
+  /** Every unpinned resident block, least recently used first (every block when none is pinned). */
   blocks(): number[] {
     const out: number[] = [];
     for (let slot = this.#oldest; slot >= 0; slot = this.#links[2 * slot + 1]) {
@@ -49,14 +66,19 @@ export class PrefixCache {
     return out;
   }
 
-  /** Forgets every block (an engine's prefix cache reset). */
-  clear(): void {
+  /**
+   * Forgets every block (an engine's prefix cache reset). Refused (false, nothing forgotten)
+   * while a sequence pins blocks, as vLLM refuses to reset a cache whose blocks are in use.
+   */
+  clear(): boolean {
+    if (this.#pinned > 0) return false;
     this.#table.fill(0);
     this.#usedSlots = 0;
     this.#freeSlot = -1;
     this.#size = 0;
     this.#oldest = -1;
     this.#newest = -1;
+    return true;
   }
 
   /** Leading blocks of `ids` present (and refreshed as recently used). */
@@ -88,19 +110,15 @@ export class PrefixCache {
       const slot = this.#allocate();
       this.#ids[slot] = id;
       this.#addedIn[slot] = call;
+      this.#pins[slot] = 0;
       this.#remember(id, slot);
       this.#link(slot);
     }
     // Evict once the whole call is in (the cache may hold more than its capacity meanwhile).
     let overlap = false;
-    while (this.#size > this.capacityBlocks) {
-      const slot = this.#oldest;
-      if (this.#addedIn[slot] === call) overlap = true;
-      evicted.push(this.#ids[slot]);
-      this.#unlink(slot);
-      this.#forget(this.#ids[slot]);
-      this.#links[2 * slot + 1] = this.#freeSlot;
-      this.#freeSlot = slot;
+    while (this.#size > this.capacityBlocks && this.#oldest >= 0) {
+      if (this.#addedIn[this.#oldest] === call) overlap = true;
+      evicted.push(this.#evictOldest());
     }
     // A block both added and evicted in one call never reached the router: drop it from both.
     if (overlap) {
@@ -113,6 +131,89 @@ export class PrefixCache {
     return { added, evicted };
   }
 
+  /** Leading blocks of `ids` present, each pinned (by a sequence admitted with them). */
+  matchPinned(ids: readonly number[]): number {
+    let hits = 0;
+    for (const id of ids) {
+      const slot = this.#find(id);
+      if (slot < 0) break;
+      this.#pin(slot);
+      hits++;
+    }
+    return hits;
+  }
+
+  /**
+   * A sequence holds all of `ids`, of which it already pins the first `from` (its prefix hits):
+   * the missing ones are added and `ids[from..]` pinned. Nothing is evicted (`shrinkTo` does
+   * that). Returns the added ids.
+   */
+  acquire(ids: readonly number[], from: number): number[] {
+    const added: number[] = [];
+    for (let i = from; i < ids.length; i++) {
+      const id = ids[i];
+      const found = this.#find(id);
+      if (found >= 0) {
+        this.#pin(found);
+        continue;
+      }
+      added.push(id);
+      const slot = this.#allocate();
+      this.#ids[slot] = id;
+      this.#addedIn[slot] = 0;
+      this.#pins[slot] = 1;
+      this.#pinned++;
+      this.#remember(id, slot); // pinned: not in the recency list
+    }
+    return added;
+  }
+
+  /**
+   * A sequence lets go of `ids[0..count)`: each block no one pins any more becomes the most
+   * recently used, the last first, so that a prefix's tail is evicted before its head (the
+   * order in which vLLM returns a finished request's blocks to its free queue).
+   */
+  release(ids: readonly number[], count: number): void {
+    for (let i = count - 1; i >= 0; i--) {
+      const slot = this.#find(ids[i]);
+      if (slot < 0 || this.#pins[slot] === 0) {
+        throw new Error(`prefix block ${ids[i]} released but not pinned`);
+      }
+      if (--this.#pins[slot] === 0) {
+        this.#pinned--;
+        this.#link(slot);
+      }
+    }
+  }
+
+  /**
+   * Evicts least recently used unpinned blocks until at most `capacity` remain or only pinned
+   * ones do (pinned blocks stay whatever the capacity). Returns the evicted ids, oldest first.
+   */
+  shrinkTo(capacity: number): readonly number[] {
+    if (this.#size <= capacity || this.#oldest < 0) return NONE;
+    const evicted: number[] = [];
+    while (this.#size > capacity && this.#oldest >= 0) evicted.push(this.#evictOldest());
+    return evicted;
+  }
+
+  #pin(slot: number): void {
+    if (this.#pins[slot]++ > 0) return;
+    this.#pinned++;
+    this.#unlink(slot);
+  }
+
+  /** Removes the least recently used (unpinned) block; returns its id. */
+  #evictOldest(): number {
+    const slot = this.#oldest;
+    const id = this.#ids[slot];
+    this.#unlink(slot);
+    this.#forget(id);
+    this.#links[2 * slot + 1] = this.#freeSlot;
+    this.#freeSlot = slot;
+    return id;
+  }
+
   #allocate(): number {
     const free = this.#freeSlot;
     if (free >= 0) {
@@ -123,9 +224,9 @@ export class PrefixCache {
     return this.#usedSlots++;
   }
 
-  /** Moves `slot` to the most recently used end. */
+  /** Moves `slot` to the most recently used end (a pinned slot is in no list: left alone). */
   #touch(slot: number): void {
-    if (slot === this.#newest) return;
+    if (slot === this.#newest || this.#pins[slot] > 0) return;
     this.#unlink(slot);
     this.#link(slot);
   }
@@ -199,13 +300,15 @@ export class PrefixCache {
     let slots = Math.max(64, old * 2);
     if (slots > this.capacityBlocks) slots = Math.max(this.capacityBlocks + 64, old + 64);
     const ids = new Float64Array(slots), links = new Int32Array(2 * slots);
-    const addedIn = new Float64Array(slots);
+    const addedIn = new Float64Array(slots), pins = new Int32Array(slots);
     ids.set(this.#ids);
     links.set(this.#links);
     addedIn.set(this.#addedIn);
+    pins.set(this.#pins);
     this.#ids = ids;
     this.#links = links;
     this.#addedIn = addedIn;
+    this.#pins = pins;
     let size = 1, bits = 0;
     while (size < 2 * slots) {
       size *= 2;
@@ -215,8 +318,8 @@ export class PrefixCache {
     this.#mask = size - 1;
     this.#table = new Float64Array(2 * size);
     this.#size = 0;
-    for (let slot = this.#oldest; slot >= 0; slot = links[2 * slot + 1]) {
-      this.#remember(ids[slot], slot);
-    }
+    // Growing means no slot was free (allocation takes freed ones first): every slot handed out
+    // holds a block, pinned ones (in no list) included.
+    for (let slot = 0; slot < this.#usedSlots; slot++) this.#remember(ids[slot], slot);
   }
 }
