@@ -45,7 +45,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   gpuMemoryUtilization: 0.9,
   hostKvSlabGb: 0,
   prefixCacheFraction: 0.3,
-  prefixCachePool: "reserved",
+  prefixCachePool: "shared",
 };
 
 /** KV block size shared by the engines' accounting and the policy (vLLM's default). */
