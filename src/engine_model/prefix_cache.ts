@@ -20,6 +20,8 @@
  * `shrinkTo` evicts the least recently used unpinned blocks once the engine's free KV shrinks.
  */
 
+import { BlockTable } from "./block_table.ts";
+
 const NONE: readonly number[] = Object.freeze([]);
 
 export class PrefixCache {
@@ -36,12 +38,8 @@ export class PrefixCache {
   /** Slots handed out so far, and the first freed one (a list through next links; -1: none). */
   #usedSlots = 0;
   #freeSlot = -1;
-  /** Hash table: entry h is the block id at 2h and its slot + 1 (0: empty) at 2h + 1. */
-  #table = new Float64Array(0);
-  #mask = 0;
-  /** 32 - log2(table size). */
-  #shift = 32;
-  #size = 0;
+  /** Block id -> slot (src/engine_model/block_table.ts). */
+  readonly #table = new BlockTable();
   /** Least and most recently used slots (-1: empty). */
   #oldest = -1;
   #newest = -1;
@@ -49,7 +47,7 @@ export class PrefixCache {
   constructor(readonly capacityBlocks: number) {}
 
   get size(): number {
-    return this.#size;
+    return this.#table.size;
   }
 
   /** Distinct blocks pinned by resident sequences (never evicted). */
@@ -72,10 +70,9 @@ export class PrefixCache {
    */
   clear(): boolean {
     if (this.#pinned > 0) return false;
-    this.#table.fill(0);
+    this.#table.clear();
     this.#usedSlots = 0;
     this.#freeSlot = -1;
-    this.#size = 0;
     this.#oldest = -1;
     this.#newest = -1;
     return true;
@@ -85,7 +82,7 @@ export class PrefixCache {
   match(ids: readonly number[]): number {
     let hits = 0;
     for (const id of ids) {
-      const slot = this.#find(id);
+      const slot = this.#table.find(id);
       if (slot < 0) break;
       this.#touch(slot);
       hits++;
@@ -101,7 +98,7 @@ export class PrefixCache {
     if (this.capacityBlocks <= 0) return { added, evicted };
     const call = ++this.#calls;
     for (const id of ids) {
-      const found = this.#find(id);
+      const found = this.#table.find(id);
       if (found >= 0) {
         this.#touch(found);
         continue;
@@ -111,12 +108,12 @@ export class PrefixCache {
       this.#ids[slot] = id;
       this.#addedIn[slot] = call;
       this.#pins[slot] = 0;
-      this.#remember(id, slot);
+      this.#table.remember(id, slot);
       this.#link(slot);
     }
     // Evict once the whole call is in (the cache may hold more than its capacity meanwhile).
     let overlap = false;
-    while (this.#size > this.capacityBlocks && this.#oldest >= 0) {
+    while (this.#table.size > this.capacityBlocks && this.#oldest >= 0) {
       if (this.#addedIn[this.#oldest] === call) overlap = true;
       evicted.push(this.#evictOldest());
     }
@@ -135,7 +132,7 @@ export class PrefixCache {
   matchPinned(ids: readonly number[]): number {
     let hits = 0;
     for (const id of ids) {
-      const slot = this.#find(id);
+      const slot = this.#table.find(id);
       if (slot < 0) break;
       this.#pin(slot);
       hits++;
@@ -152,7 +149,7 @@ export class PrefixCache {
     const added: number[] = [];
     for (let i = from; i < ids.length; i++) {
       const id = ids[i];
-      const found = this.#find(id);
+      const found = this.#table.find(id);
       if (found >= 0) {
         this.#pin(found);
         continue;
@@ -163,7 +160,7 @@ export class PrefixCache {
       this.#addedIn[slot] = 0;
       this.#pins[slot] = 1;
       this.#pinned++;
-      this.#remember(id, slot); // pinned: not in the recency list
+      this.#table.remember(id, slot); // pinned: not in the recency list
     }
     return added;
   }
@@ -175,7 +172,7 @@ export class PrefixCache {
    */
   release(ids: readonly number[], count: number): void {
     for (let i = count - 1; i >= 0; i--) {
-      const slot = this.#find(ids[i]);
+      const slot = this.#table.find(ids[i]);
       if (slot < 0 || this.#pins[slot] === 0) {
         throw new Error(`prefix block ${ids[i]} released but not pinned`);
       }
@@ -191,9 +188,9 @@ export class PrefixCache {
    * ones do (pinned blocks stay whatever the capacity). Returns the evicted ids, oldest first.
    */
   shrinkTo(capacity: number): readonly number[] {
-    if (this.#size <= capacity || this.#oldest < 0) return NONE;
+    if (this.#table.size <= capacity || this.#oldest < 0) return NONE;
     const evicted: number[] = [];
-    while (this.#size > capacity && this.#oldest >= 0) evicted.push(this.#evictOldest());
+    while (this.#table.size > capacity && this.#oldest >= 0) evicted.push(this.#evictOldest());
     return evicted;
   }
 
@@ -208,7 +205,7 @@ export class PrefixCache {
     const slot = this.#oldest;
     const id = this.#ids[slot];
     this.#unlink(slot);
-    this.#forget(id);
+    this.#table.forget(id);
     this.#links[2 * slot + 1] = this.#freeSlot;
     this.#freeSlot = slot;
     return id;
@@ -249,48 +246,6 @@ export class PrefixCache {
     this.#newest = slot;
   }
 
-  /** Where `id`'s probe run starts: the top bits of a Fibonacci hash (ids are u32). */
-  #home(id: number): number {
-    return Math.imul(id, 0x9e3779b1) >>> this.#shift;
-  }
-
-  /** The slot holding `id`, or -1. */
-  #find(id: number): number {
-    const table = this.#table, mask = this.#mask;
-    if (table.length === 0) return -1;
-    for (let h = this.#home(id); table[2 * h + 1] !== 0; h = (h + 1) & mask) {
-      if (table[2 * h] === id) return table[2 * h + 1] - 1;
-    }
-    return -1;
-  }
-
-  #remember(id: number, slot: number): void {
-    const table = this.#table, mask = this.#mask;
-    let h = this.#home(id);
-    while (table[2 * h + 1] !== 0) h = (h + 1) & mask;
-    table[2 * h] = id;
-    table[2 * h + 1] = slot + 1;
-    this.#size++;
-  }
-
-  /** Removes `id` from the table, shifting later entries of its probe run back. */
-  #forget(id: number): void {
-    const table = this.#table, mask = this.#mask;
-    let h = this.#home(id);
-    while (table[2 * h] !== id || table[2 * h + 1] === 0) h = (h + 1) & mask;
-    for (let j = (h + 1) & mask; table[2 * j + 1] !== 0; j = (j + 1) & mask) {
-      const home = this.#home(table[2 * j]);
-      // Entry j may fill the hole at h when h lies cyclically in [home, j).
-      if (((j - home) & mask) >= ((j - h) & mask)) {
-        table[2 * h] = table[2 * j];
-        table[2 * h + 1] = table[2 * j + 1];
-        h = j;
-      }
-    }
-    table[2 * h + 1] = 0;
-    this.#size--;
-  }
-
   /**
    * More slots (doubling; once past the capacity, the capacity plus room for one insert's
    * overshoot) and the table rebuilt at twice their number.
@@ -309,17 +264,9 @@ export class PrefixCache {
     this.#links = links;
     this.#addedIn = addedIn;
     this.#pins = pins;
-    let size = 1, bits = 0;
-    while (size < 2 * slots) {
-      size *= 2;
-      bits++;
-    }
-    this.#shift = 32 - bits;
-    this.#mask = size - 1;
-    this.#table = new Float64Array(2 * size);
-    this.#size = 0;
+    this.#table.reset(slots);
     // Growing means no slot was free (allocation takes freed ones first): every slot handed out
     // holds a block, pinned ones (in no list) included.
-    for (let slot = 0; slot < this.#usedSlots; slot++) this.#remember(ids[slot], slot);
+    for (let slot = 0; slot < this.#usedSlots; slot++) this.#table.remember(ids[slot], slot);
   }
 }
