@@ -33,7 +33,7 @@ export interface EngineConfig {
    */
   readonly prefixCacheBlocks: number;
   readonly prefixBlockTokens: number;
-  /** Whether the prefix cache shares the GPU KV pool with the sequences (src/engine_model/prefix_pool.ts). */
+  /** Whether the prefix cache shares the GPU KV pool with the sequences (prefix_pool.ts). */
   readonly prefixCachePool: PrefixCachePool;
   /**
    * Longest decode span in steps (default 1024). The emulator sets 1: it streams every step's
