@@ -1,17 +1,17 @@
 /**
- * An engine's prefix cache: an LRU set of prefix block ids with a fixed capacity. A request
+ * An engine's prefix cache: an LRU set of prefix block ids with a capacity. A request
  * hits the leading run of its blocks that is present; inserting past capacity evicts the least
  * recently used blocks, which are reported so the router's prefix index can forget them.
  *
  * Layout (every operation O(1) per block, nothing allocated per block): each resident block
  * owns a slot in typed arrays (`#ids`, and `#links`, the recency list from oldest to newest);
- * an open-addressing table (`#table`: id and slot side by side, linear probing from a Fibonacci
- * hash of the id,
- * backward-shift deletion) finds a block's slot. Both grow by doubling as blocks arrive (an
- * insert fills past the capacity, then evicts), so a cache that stays small costs little;
- * evicted slots are reused through a free list. (A JS Map keyed by block id, using its insertion order
- * as the recency order, did the same and cost a third of a simulation's time: block ids above
- * 2^31 are boxed doubles, and evicting through `keys().next()` rescans deleted entries.)
+ * an open-addressing table (`#table`, block_table.ts: id and slot side by side, linear probing
+ * from a Fibonacci hash of the id, backward-shift deletion) finds a block's slot. Both grow by
+ * doubling as blocks arrive (an insert fills past the capacity, then evicts), so a cache that
+ * stays small costs little; evicted slots are reused through a free list. (A JS Map keyed by
+ * block id, using its insertion order as the recency order, did the same and cost a third of a
+ * simulation's time: block ids above 2^31 are boxed doubles, and evicting through
+ * `keys().next()` rescans deleted entries.)
  *
  * Two ways to use it. A reserved cache (`insert` and `match`) has the fixed `capacityBlocks`.
  * A cache sharing its engine's KV pool, as vLLM's does, pins the blocks of resident sequences
