@@ -26,10 +26,12 @@ export async function handle(s: EmulatorState, req: Request): Promise<Response> 
   return Response.json({ detail: "Not Found" }, { status: 404 });
 }
 
-/** vLLM's POST /reset_prefix_cache: the prefix cache is emptied (AllBlocksCleared). */
+/**
+ * vLLM's POST /reset_prefix_cache: the prefix cache is emptied (AllBlocksCleared), unless
+ * running sequences hold some of its blocks (a shared pool), when vLLM declines.
+ */
 function resetPrefixCache(s: EmulatorState): Response {
-  s.engine.prefixCache.clear();
-  s.kv?.cleared();
+  if (s.engine.prefixCache.clear()) s.kv?.cleared();
   return new Response(null, { status: 200 });
 }
 

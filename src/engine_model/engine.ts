@@ -6,7 +6,8 @@
  * - Admission is first-come first-served and needs KV room for the whole prompt; KV grows by
  *   one token per running sequence per step; when it would overflow GPU memory plus the host
  *   slab, the most recently admitted sequence is preempted and recomputed later.
- * - Prefix-cache hits skip the cached leading blocks of a prompt.
+ * - Prefix-cache hits skip the cached leading blocks of a prompt. The cache is a fixed LRU or
+ *   shares the KV pool with the sequences, as vLLM's does (src/engine_model/prefix_pool.ts).
  *
  * Decode-only stretches run as one event (a span of steps up to the next finish or KV limit),
  * so cost does not grow with batch size per step. Anything that arrives mid-span cuts the span
@@ -15,7 +16,8 @@
 import type { TimeModel } from "./time_model.ts";
 import { FinishHeap } from "./finish_heap.ts";
 import type { Job } from "./job.ts";
-import { PrefixCache } from "./prefix_cache.ts";
+import type { PrefixCache } from "./prefix_cache.ts";
+import { type PrefixCachePool, PrefixPool } from "./prefix_pool.ts";
 
 export interface EngineConfig {
   readonly maxNumSeqs: number;
@@ -25,9 +27,14 @@ export interface EngineConfig {
   readonly gpuKvTokens: number;
   /** Extra KV tokens in the pinned host slab (slower per step). */
   readonly slabKvTokens: number;
-  /** Prefix-cache capacity in prefix blocks (0 disables it). */
+  /**
+   * Prefix-cache capacity in prefix blocks (0 disables it): the cache's size when reserved;
+   * when shared, what routers assume it holds (the cache itself then lives in free KV).
+   */
   readonly prefixCacheBlocks: number;
   readonly prefixBlockTokens: number;
+  /** Whether the prefix cache shares the GPU KV pool with the sequences (prefix_pool.ts). */
+  readonly prefixCachePool: PrefixCachePool;
   /**
    * Longest decode span in steps (default 1024). The emulator sets 1: it streams every step's
    * tokens as they happen, so it needs an event per step.
@@ -55,6 +62,8 @@ export interface EngineListener {
   schedule(engine: Engine, time: number): void;
 }
 
+const NO_BLOCKS: readonly number[] = Object.freeze([]);
+
 /** Longest decode span (default of `maxSpanSteps`). */
 const MAX_SPAN_STEPS = 1024;
 /**
@@ -68,7 +77,7 @@ export class Engine {
   readonly waiting: Job[] = [];
   readonly prefilling: Job[] = [];
   readonly running = new FinishHeap<Job>();
-  readonly prefixCache: PrefixCache;
+  readonly #prefix: PrefixPool;
   /** Decode steps executed so far. */
   tokenClock = 0;
   /** KV tokens held by admitted prefills and by finished prefills awaiting transfer. */
@@ -106,9 +115,13 @@ export class Engine {
     readonly config: EngineConfig,
     private readonly listener: EngineListener,
   ) {
-    this.prefixCache = new PrefixCache(config.prefixCacheBlocks);
+    this.#prefix = new PrefixPool(config);
     const maxSteps = config.maxSpanSteps ?? MAX_SPAN_STEPS;
     this.#marks = new Float64Array(Math.ceil(maxSteps / MARK_STEPS) + 1);
+  }
+
+  get prefixCache(): PrefixCache {
+    return this.#prefix.cache;
   }
 
   get idle(): boolean {
@@ -169,6 +182,7 @@ export class Engine {
   releaseKv(job: Job, now: number): void {
     this.#heldKv -= job.kvTokens;
     job.kvTokens = 0;
+    this.#prefix.release(job);
     if (this.idle) this.#plan(now);
   }
 
@@ -248,6 +262,7 @@ export class Engine {
     // What it generated here is now part of its KV, should it decode elsewhere.
     job.generated += this.tokenClock - job.joinClock;
     job.kvTokens = 0;
+    this.#prefix.release(job);
   }
 
   #joinRunning(job: Job, kvTokens: number): void {
@@ -284,6 +299,7 @@ export class Engine {
       }
       job.kvTokens = 0;
       if (job.generated >= job.request.outputTokens) {
+        this.#prefix.release(job);
         this.listener.finished(this, job, now);
         continue;
       }
@@ -293,9 +309,14 @@ export class Engine {
   }
 
   #cacheBlocks(job: Job): void {
-    if (job.request.prefixBlocks.length === 0) return;
-    const { added, evicted } = this.prefixCache.insert(job.request.prefixBlocks);
-    if (added.length > 0 || evicted.length > 0) this.listener.prefixChanged(this, added, evicted);
+    const change = this.#prefix.store(job);
+    if (change) this.listener.prefixChanged(this, change.added, change.evicted);
+  }
+
+  /** A shared pool gives up the free cached blocks that the KV now in use needs. */
+  #fitPrefixCache(): void {
+    const evicted = this.#prefix.fit(this.kvTokens);
+    if (evicted.length > 0) this.listener.prefixChanged(this, NO_BLOCKS, evicted);
   }
 
   /** Removes flagged jobs, preempts if KV is short, admits, and starts the next step or span. */
@@ -330,6 +351,7 @@ export class Engine {
       this.prefilling.splice(i, 1);
       this.#heldKv -= job.kvTokens;
       job.kvTokens = 0;
+      this.#prefix.release(job);
       this.listener.removed(this, job, now);
     }
     if (this.#flagged === 0) return;
@@ -343,6 +365,8 @@ export class Engine {
   }
 
   #admit(now: number): void {
+    // KV grew since the last boundary (decode tokens): the shared pool's cache shrinks first.
+    this.#fitPrefixCache();
     while (this.waiting.length > 0) {
       const job = this.waiting[0];
       // KV for the prompt and everything generated so far (a recompute or a transferred job).
@@ -363,10 +387,11 @@ export class Engine {
       if (job.phase === "decode") {
         this.#cacheBlocks(job);
         this.#joinRunning(job, need);
+        this.#fitPrefixCache();
         if (!job.firstTokenDone) this.#awaitingFirstStep.push(job);
         continue;
       }
-      const hits = this.prefixCache.match(job.request.prefixBlocks);
+      const hits = this.#prefix.hits(job);
       // At least one token is always computed (it yields the next token's logits).
       job.cachedTokens = Math.max(
         0,
@@ -375,6 +400,7 @@ export class Engine {
       job.prefillRemaining -= job.cachedTokens;
       job.kvTokens = need;
       this.#heldKv += need;
+      this.#fitPrefixCache();
       this.prefilling.push(job);
       this.listener.prefillStarted(this, job, now);
     }

@@ -19,6 +19,8 @@ export interface Job extends HeapItem {
   generated: number;
   /** KV tokens this job holds on its engine. */
   kvTokens: number;
+  /** Leading prefix blocks it pins in its engine's shared prefix pool (always 0 when reserved). */
+  pinnedBlocks: number;
   /** Whether the first token was already produced (so a recompute does not produce another). */
   firstTokenDone: boolean;
   /** Decode step at which this sequence joined the running batch. */
@@ -38,6 +40,7 @@ export function newJob(request: SimRequest, phase: JobPhase, owner: unknown = nu
     cachedTokens: 0,
     generated: 0,
     kvTokens: 0,
+    pinnedBlocks: 0,
     firstTokenDone: false,
     joinClock: 0,
     removeAtBoundary: false,

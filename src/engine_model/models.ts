@@ -61,6 +61,16 @@ export const MODEL_PRESETS: Readonly<Record<string, ModelSpec>> = {
     dtypeBytes: 2,
     weightBytesPerParam: 0.55,
   },
+  /** Dense, GQA (64 query / 8 KV heads): the model of llm-d's precise-scheduling benchmark. */
+  "qwen3-32b": {
+    name: "Qwen3-32B",
+    params: 32.8e9,
+    layers: 64,
+    hiddenSize: 5120,
+    kvHeads: 8,
+    headDim: 128,
+    dtypeBytes: 2,
+  },
 };
 
 /** KV bytes per token: K and V, per layer, per KV head (Llama-3-8B: 128 KiB; 70B: 320 KiB). */

@@ -10,6 +10,7 @@ import { type Efficiency, EFFICIENCY_PRESETS } from "./efficiency.ts";
 import type { EngineConfig } from "./engine.ts";
 import { GPU_PRESETS, type GpuSpec } from "./hardware.ts";
 import { MODEL_PRESETS, type ModelSpec } from "./models.ts";
+import { PREFIX_CACHE_POOLS, type PrefixCachePool } from "./prefix_pool.ts";
 import { TimeModel } from "./time_model.ts";
 
 /** vLLM-style engine options (the simulator's `engine` config section). */
@@ -21,8 +22,18 @@ export const engineOptionsSchema = z.object({
   gpuMemoryUtilization: z.number().gt(0).max(1),
   /** Pinned host memory per engine for KV overflow, GB (0: none). */
   hostKvSlabGb: z.number().min(0),
-  /** Fraction of KV capacity the prefix cache may keep (0 disables prefix caching). */
+  /**
+   * Fraction of KV capacity the prefix cache may keep (0 disables prefix caching): its fixed
+   * size with a reserved pool; with a shared one, only what an approximate router assumes an
+   * engine's cache holds (the cache itself is every free KV block, vLLM's behaviour).
+   */
   prefixCacheFraction: z.number().min(0).max(1),
+  /**
+   * "shared": the prefix cache lives in the GPU KV pool with the running sequences, as vLLM's
+   * does: it holds the free KV blocks (LRU) plus those of resident sequences, so it shrinks
+   * under load. "reserved": a fixed LRU of `prefixCacheFraction` of the KV beside them.
+   */
+  prefixCachePool: z.enum(PREFIX_CACHE_POOLS as [PrefixCachePool, ...PrefixCachePool[]]),
 }).strict();
 
 export type EngineOptions = z.infer<typeof engineOptionsSchema>;
@@ -34,6 +45,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   gpuMemoryUtilization: 0.9,
   hostKvSlabGb: 0,
   prefixCacheFraction: 0.3,
+  prefixCachePool: "shared",
 };
 
 /** KV block size shared by the engines' accounting and the policy (vLLM's default). */
@@ -106,6 +118,7 @@ export function setupEngine(input: EngineSetupInput): EngineSetup {
       options.prefixCacheFraction * gpuKvTokens / input.prefixBlockTokens,
     ),
     prefixBlockTokens: input.prefixBlockTokens,
+    prefixCachePool: options.prefixCachePool,
   };
   return { model, gpu, time, engine };
 }

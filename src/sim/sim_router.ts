@@ -15,6 +15,7 @@ import { newDecision, type RouteDecision } from "../core/request.ts";
 import type { Migration, ScoringCore } from "../core/scoring_core.ts";
 import { ObservedTimes } from "../core/observed_ratios.ts";
 import { createCore } from "../wasm/wasm_core.ts";
+import { prefixCacheBound } from "../engine_model/prefix_pool.ts";
 import type { SimConfig } from "./config.ts";
 import { endpointSpec, type Fleet } from "./fleet.ts";
 import type { Rng } from "../workload/rng.ts";
@@ -78,7 +79,7 @@ export class SimRouter {
     const capacity = {
       endpoints: Math.max(1, n),
       sequences: Math.min(1 << 21, Math.max(1024, n * fleet.engine.maxNumSeqs * 2)),
-      prefixEntries: Math.min(1 << 23, Math.max(1024, n * fleet.engine.prefixCacheBlocks + 1024)),
+      prefixEntries: Math.min(1 << 23, Math.max(1024, n * prefixCacheBound(fleet.engine) + 1024)),
       requestBlocks: this.#blockCap,
       hosts: 64,
       numaPerHost: 8,

@@ -42,6 +42,14 @@ export const syntheticWorkloadSchema = z.object({
   prefixZipf: z.number().min(0),
   /** Fraction of requests that start with a shared prefix. */
   prefixShare: z.number().min(0).max(1),
+  /**
+   * Distinct questions per prefix group (0 or absent: every request's own). With Q > 0 a
+   * request with a shared prefix asks one of its group's Q questions (uniformly), and the rest
+   * of its prompt is that question's blocks, so the whole prompt repeats, as in inference-perf's
+   * `shared_prefix` data (`num_prompts_per_group`). Keep the prompt lengths constant (sigma 0)
+   * for the repeats to be whole.
+   */
+  prefixQuestions: z.number().int().min(0).max(64).optional(),
 }).strict();
 
 export type SyntheticWorkload = z.infer<typeof syntheticWorkloadSchema>;
@@ -107,6 +115,10 @@ export const SYNTHETIC_PRESETS: Readonly<Record<string, SyntheticWorkload>> = {
 /** Tokens per prefix block (matches Mooncake's hash-id granularity). */
 export const PREFIX_BLOCK_TOKENS = 512;
 
+/** Question blocks (`prefixQuestions`): 2^30 + 16 x (group x Q + question) + block. */
+const QUESTION_BLOCKS = 0x40000000;
+const QUESTION_BLOCK_SPAN = 16;
+
 function drawLength(rng: Rng, l: z.infer<typeof lengthSchema>): number {
   const value = Math.round(rng.lognormal(l.median, l.sigma));
   return Math.min(l.max, Math.max(l.min, value));
@@ -144,6 +156,14 @@ export function* generateSynthetic(w: SyntheticWorkload, seed: number): Generato
       const shared = Math.floor(w.prefixTokens / PREFIX_BLOCK_TOKENS);
       for (let b = 0; b < shared; b++) blocks.push(group * 4096 + b);
       prompt += w.prefixTokens;
+      const questions = w.prefixQuestions ?? 0;
+      if (questions > 0) {
+        // The question's own blocks (the one straddling prefix and question included).
+        const key = group * questions + Math.floor(prefixes.float() * questions);
+        const base = QUESTION_BLOCKS + key * QUESTION_BLOCK_SPAN;
+        const end = Math.min(Math.ceil(prompt / PREFIX_BLOCK_TOKENS), shared + QUESTION_BLOCK_SPAN);
+        for (let b = shared; b < end; b++) blocks.push(base + b - shared);
+      }
     }
     const total = Math.ceil(prompt / PREFIX_BLOCK_TOKENS);
     while (blocks.length < total) blocks.push(uniqueBlock++ >>> 0);

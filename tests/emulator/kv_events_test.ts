@@ -23,8 +23,9 @@ for (const encoding of ["array", "map"] as const) {
     const [e] = await startEngines([{
       tokenizer: TOKENIZER,
       kvEvents: { endpoint: "tcp://127.0.0.1:0", replayEndpoint: "tcp://127.0.0.1:0", encoding },
-      // A prefix cache of a few dozen 16-token blocks, so two long prompts overflow it.
-      engine: { prefixCacheFraction: 0.003 },
+      // A prefix cache of a few dozen 16-token blocks, so two long prompts overflow it (reserved:
+      // a shared pool would cache all of the free KV).
+      engine: { prefixCacheFraction: 0.003, prefixCachePool: "reserved" },
       defaultMaxTokens: 2,
     }]);
     const capacity = e.engine.prefixCache.capacityBlocks;

@@ -33,7 +33,9 @@ Deno.test("the router routes a repeated prompt to the engine whose KV events say
       replayEndpoint: i === 0 ? "tcp://127.0.0.1:0" : null,
       encoding: encoding as "array" | "map",
     },
-    engine: { prefixCacheFraction: 0.003 },
+    // A tiny fixed cache (reserved: a shared pool would cache all the free KV), so that a few
+    // long prompts overflow it and evict.
+    engine: { prefixCacheFraction: 0.003, prefixCachePool: "reserved" },
     defaultMaxTokens: 2,
   })));
   let running: Awaited<ReturnType<typeof startRouter>> | null = null;

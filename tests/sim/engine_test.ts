@@ -26,6 +26,8 @@ const CONFIG: EngineConfig = {
   slabKvTokens: 0,
   prefixCacheBlocks: 100,
   prefixBlockTokens: 512,
+  // Exact times for a fixed 100-block cache (tests/sim/prefix_pool_engine_test.ts: shared).
+  prefixCachePool: "reserved",
 };
 
 /** Drives one engine: its wake-ups form the whole event queue; listener calls are logged. */

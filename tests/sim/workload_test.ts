@@ -169,3 +169,30 @@ Deno.test("malformed traces name the file, the line and the field", async () => 
     );
   }
 });
+
+Deno.test("prefix questions: each group's Q prompts repeat whole, and nothing else does", () => {
+  const spec = {
+    ...SYNTHETIC_PRESETS.poisson,
+    requests: 2000,
+    longFraction: 0,
+    shortPrompt: { median: 1200, sigma: 0, min: 1200, max: 1200 },
+    prefixGroups: 7,
+    prefixTokens: 6000,
+    prefixZipf: 0,
+    prefixShare: 1,
+    prefixQuestions: 3,
+  };
+  const reqs = [...generateSynthetic(spec, 5)];
+  const prompts = new Map<string, number>();
+  for (const r of reqs) {
+    equal(r.promptTokens, 7200);
+    equal(r.prefixBlocks.length, Math.ceil(7200 / 512));
+    const key = r.prefixBlocks.join(",");
+    prompts.set(key, (prompts.get(key) ?? 0) + 1);
+  }
+  equal(prompts.size, 7 * 3, "every (group, question) prompt, and only those");
+  // Without questions the same spec gives every request its own suffix blocks.
+  const own = [...generateSynthetic({ ...spec, prefixQuestions: 0 }, 5)];
+  equal(new Set(own.map((r) => r.prefixBlocks.join(","))).size, own.length);
+  deepEqual(own[0].prefixBlocks.slice(0, 11), reqs[0].prefixBlocks.slice(0, 11), "same prefixes");
+});

@@ -59,6 +59,10 @@ export function emulateCommand() {
       "fraction of KV the prefix cache may keep",
       parseFraction,
     )
+    .addOption(
+      new Option("--prefix-cache-pool <pool>", "prefix cache in the KV pool (vLLM) or beside it")
+        .choices(["shared", "reserved"] as const),
+    )
     .option(
       "--default-max-tokens <n>",
       "output tokens when max_tokens is absent",
@@ -118,6 +122,7 @@ export function emulateCommand() {
             { gpuMemoryUtilization: opts.gpuMemoryUtilization }),
           ...(opts.prefixCacheFraction !== undefined &&
             { prefixCacheFraction: opts.prefixCacheFraction }),
+          ...(opts.prefixCachePool !== undefined && { prefixCachePool: opts.prefixCachePool }),
         },
         ...(opts.tokenizer !== undefined && { tokenizer: opts.tokenizer }),
         kvEvents: {

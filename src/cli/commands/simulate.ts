@@ -117,6 +117,10 @@ export function simulateCommand() {
       "engines' prefix-cache block size (divides 512; vLLM: 16)",
       parsePositiveInt,
     )
+    .addOption(
+      new Option("--prefix-cache-pool <pool>", "engines' prefix cache: in the KV pool or beside it")
+        .choices(["shared", "reserved"] as const),
+    )
     .option("--replicas <n>", "router replicas", parsePositiveInt)
     .option(
       "--sync-delay-ms <ms|none>",
@@ -250,9 +254,10 @@ async function configFrom(opts: Options): Promise<SimConfig> {
   setRouter("syncDelayMs", opts.syncDelayMs);
   setRouter("replicaSpread", opts.replicaSpread);
   if (Object.keys(router).length > 0) flags.router = router;
-  if (opts.engineBlockTokens !== undefined) {
-    flags.engine = { prefixBlockTokens: opts.engineBlockTokens };
-  }
+  const engine: Record<string, unknown> = {};
+  if (opts.engineBlockTokens !== undefined) engine.prefixBlockTokens = opts.engineBlockTokens;
+  if (opts.prefixCachePool !== undefined) engine.prefixCachePool = opts.prefixCachePool;
+  if (Object.keys(engine).length > 0) flags.engine = engine;
   const fileWorkload = (file as { workload?: { kind?: string; name?: string } } | undefined)
     ?.workload;
   const workload = workloadFromFlags(
