@@ -262,10 +262,10 @@ function scoreMembers(members: usize, count: i32): f64 {
       continue;
     }
     const scale = tpotScaleOf(d);
-    // withinTpotSlo (reference): SLO admission on the step with the resident KV.
+    // withinTpotSlo (reference): SLO admission on the model's step with the resident KV.
     if (sloOn) {
       const resident = (f64At(base(REGION_DECODE_BASE_MS), d) +
-        f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident) * scale +
+        f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident) +
         pmax(0, kvResident - kvLimit) * f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
       if (!(resident <= stepCeiling)) {
         setF64(cost, d, Infinity);

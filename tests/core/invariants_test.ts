@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { stepTimeMs } from "../../src/core/reference/model.ts";
+import { stepModelMs } from "../../src/core/reference/model.ts";
 import { Role } from "../../src/core/abi.ts";
 import type { EndpointLoad, EndpointSpec } from "../../src/core/endpoints.ts";
 import { PolicyInputError } from "../../src/core/errors.ts";
@@ -61,13 +61,13 @@ for (const [kind, make] of IMPLEMENTATIONS) {
           const d = core.route(req, 0, draw >>> 0);
           const limit = core.config.decodeKvUsageLimit;
           // docs/POLICY.md "Eligibility": KV room without pending KV, and with SLOs set the
-          // step (resident KV) within the top of the TPOT SLO band.
+          // model step (resident KV, no observed factor) within the top of the TPOT SLO band.
           const fits = (e: number) => {
             const kv = s.activeKv[e] - s.pendingKv[e] + d.requestKvBlocks;
             if (!(kv <= s.kvCapacity[e] * limit + s.hostKvFree[e])) return false;
             const c = core.config;
             if (c.policy !== "predictive" || !(c.slo.ttftMs > 0 && c.slo.tpotMs > 0)) return true;
-            return stepTimeMs(s, e, kv, 0) <= c.slo.tpotMs * (1 + c.slo.band);
+            return stepModelMs(s, e, kv) <= c.slo.tpotMs * (1 + c.slo.band);
           };
           if (d.status !== "ok") {
             deepEqual([d.prefill, d.decode], [-1, -1]);

@@ -13,6 +13,7 @@ import {
   prefillTimeMs,
   seatWaitMs,
   sloRamp,
+  stepModelMs,
   stepTimeMs,
   tpotScale,
   uncachedTokens,
@@ -23,20 +24,22 @@ import { type Members, sampleMembers } from "./sample.ts";
 
 export function decodeEligible(s: CoreState, e: number, reqKv: number, now: number): boolean {
   return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0 && fitsKv(s, e, reqKv) &&
-    withinTpotSlo(s, e, reqKv, now);
+    withinTpotSlo(s, e, reqKv);
 }
 
 /**
- * SLO admission: with SLOs set, d takes no sequence that would lift its predicted step past
+ * SLO admission: with SLOs set, d takes no sequence that would lift its modelled step past
  * the top of the TPOT SLO band (every sequence there would miss): the request waits at the
  * router instead, like one that finds no KV. As for KV room, the step counts the KV resident
- * now, not KV still pending.
+ * now, not KV still pending. The step is the model's, without the observed TPOT factor: the
+ * factor also carries other requests' prefill chunks, which come and go, and applied here it
+ * shut a whole engine for seconds (live: every request to the other engine until it caught up).
  */
-function withinTpotSlo(s: CoreState, d: number, reqKv: number, now: number): boolean {
+function withinTpotSlo(s: CoreState, d: number, reqKv: number): boolean {
   const cfg = s.config;
   const tpotSlo = cfg[Cfg.SLO_TPOT_MS];
   return !(cfg[Cfg.SLO_TTFT_MS] > 0 && tpotSlo > 0) ||
-    stepTimeMs(s, d, s.activeKv[d] - s.pendingKv[d] + reqKv, now) <=
+    stepModelMs(s, d, s.activeKv[d] - s.pendingKv[d] + reqKv) <=
       tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
 }
 
