@@ -22,7 +22,7 @@ import { tieThreshold } from "./pick.ts";
 import { prefillEligible, remoteTtft } from "./prefill_pool.ts";
 import { type Members, sampleMembers } from "./sample.ts";
 
-export function decodeEligible(s: CoreState, e: number, reqKv: number, now: number): boolean {
+export function decodeEligible(s: CoreState, e: number, reqKv: number): boolean {
   return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0 && fitsKv(s, e, reqKv) &&
     withinTpotSlo(s, e, reqKv);
 }
@@ -203,7 +203,7 @@ function scoreMembers(
   for (let j = 0; j < count; j++) {
     const d = list[j];
     // An endpoint whose bound is above the tie threshold of the best so far cannot tie.
-    if (!decodeEligible(s, d, reqKv, now) || decodeLowerBound(s, d, reqKv, now) > threshold) {
+    if (!decodeEligible(s, d, reqKv) || decodeLowerBound(s, d, reqKv, now) > threshold) {
       s.cost[d] = Infinity;
       continue;
     }
