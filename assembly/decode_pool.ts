@@ -24,7 +24,7 @@ import {
   REGION_TTFT_OBS_AT,
 } from "./layout";
 import { f64At, i32At, setF64 } from "./mem";
-import { observedScale, pmax, pmin, transferMs, uncachedTokens } from "./model";
+import { observedScale, pmax, pmin, ridingStep, transferMs, uncachedTokens } from "./model";
 import { tieThreshold } from "./pick";
 import { sampleMembers } from "./sample";
 
@@ -138,7 +138,7 @@ export let viewUseRemote: bool = false;
   const mpt = f64At(base(REGION_PREFILL_MS_PER_TOKEN), d);
   // Prefill cost: the request's own prefill time (never under the step it rides, plus half a
   // step of waiting: prefillTimeMs) plus the stall it imposes on d's decodes.
-  const ownLocal = pmax((q + u) * mpt * ttftScale, stepNow) + 0.5 * stepNow;
+  const ownLocal = ridingStep((q + u) * mpt * ttftScale, stepNow);
   const stall = u * mpt;
   const prefillStall = interference * seqs * stall;
   const local = ownLocal + prefillStall;

@@ -80,18 +80,22 @@ import { f64At, i32At } from "./mem";
 
 /** Twin of prefillModelMs: the model's prefill time (compute, step floor), before factors. */
 export function prefillModelMs(e: i32, uncached: f64): f64 {
-  const floor = stepModelMs(e, f64At(base(REGION_ACTIVE_KV), e));
   const compute = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
     f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
-  return pmax(compute, floor) + 0.5 * floor;
+  return ridingStep(compute, stepModelMs(e, f64At(base(REGION_ACTIVE_KV), e)));
+}
+
+/** Twin of ridingStep: a prefill's compute on an endpoint stepping at `step`. */
+// @ts-ignore: decorator
+@inline export function ridingStep(compute: f64, step: f64): f64 {
+  return pmax(compute, step) + 0.5 * step;
 }
 
 /** Twin of prefillTimeMs: with the observed factors. */
 export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
-  const floor = stepTimeMs(e, f64At(base(REGION_ACTIVE_KV), e), now);
   const compute = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
     f64At(base(REGION_PREFILL_MS_PER_TOKEN), e) * ttftScale(e, now);
-  return pmax(compute, floor) + 0.5 * floor;
+  return ridingStep(compute, stepTimeMs(e, f64At(base(REGION_ACTIVE_KV), e), now));
 }
 
 /** Twin of ttftScale: the observed TTFT factor on e's modelled prefill time. */

@@ -12,7 +12,7 @@ import {
   REGION_PREFILL_TIME, REGION_QUEUED_PREFILL,
 } from "./layout";
 import { f64At, i32At, setF64, setI32 } from "./mem";
-import { pmax, prefillTimeMs, transferMs, uncachedTokens } from "./model";
+import { prefillTimeMs, transferMs, uncachedTokens } from "./model";
 import { sampleMembers } from "./sample";
 
 /**

@@ -23,7 +23,7 @@ import {
 } from "../abi.ts";
 import type { Decider } from "../scoring_core.ts";
 import type { CoreState } from "../state.ts";
-import { cachedTokens } from "../reference/model.ts";
+import { uncachedTokens } from "../reference/model.ts";
 import { clearMatches, matchPrefix } from "../reference/prefix_match.ts";
 import { writeFailure, writeReportedDecision } from "../reference/result.ts";
 
@@ -95,9 +95,7 @@ export function leastBy(
  * blocks at `hostTierCredit`, as Dynamo credits them).
  */
 export function uncachedOn(s: CoreState, e: number): number {
-  const prompt = s.request[Req.PROMPT_TOKENS];
-  const cached = cachedTokens(s, e);
-  return cached < prompt ? prompt - cached : 0;
+  return uncachedTokens(s, e, s.request[Req.PROMPT_TOKENS]);
 }
 
 /** A `Decider` for a peer policy: matches prefixes, runs the stages, writes the result. */

@@ -56,15 +56,19 @@ export function uncachedTokens(s: CoreState, e: number, promptTokens: number): n
  * waiting for the step in progress (docs/POLICY.md, "Predicted times").
  */
 export function prefillModelMs(s: CoreState, e: number, uncached: number): number {
-  const floor = stepModelMs(s, e, s.activeKv[e]);
-  return pmax((s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e], floor) + 0.5 * floor;
+  const compute = (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e];
+  return ridingStep(compute, stepModelMs(s, e, s.activeKv[e]));
+}
+
+/** A prefill's `compute` ms on an endpoint stepping at `step` ms: at least the step, + half. */
+export function ridingStep(compute: number, step: number): number {
+  return pmax(compute, step) + 0.5 * step;
 }
 
 /** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
 export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: number): number {
-  const floor = stepTimeMs(s, e, s.activeKv[e], now);
   const compute = (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e] * ttftScale(s, e, now);
-  return pmax(compute, floor) + 0.5 * floor;
+  return ridingStep(compute, stepTimeMs(s, e, s.activeKv[e], now));
 }
 
 /** The observed TTFT factor on `e`'s modelled prefill time. */
