@@ -16,6 +16,7 @@ import {
 import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COST,
   REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
+  REGION_DECODE_MS_PER_SEQ, REGION_PENDING_SEQS,
   REGION_DECODE_POOL, REGION_DECODE_SAMPLE, REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY,
   REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MAX_SEQS,
   REGION_NUMA, REGION_PENDING_KV,
@@ -121,10 +122,14 @@ export let viewUseRemote: bool = false;
 @inline function scoreOne(d: i32, kvNew: f64, kvLimit: f64, tpotScale: f64, view: bool): f64 {
   const baseMs = f64At(base(REGION_DECODE_BASE_MS), d);
   const perBlock = f64At(base(REGION_DECODE_MS_PER_BLOCK), d);
+  const perSeq = f64At(base(REGION_DECODE_MS_PER_SEQ), d);
   const slabMs = f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
-  const step = (baseMs + perBlock * kvNew) * tpotScale + pmax(0, kvNew - kvLimit) * slabMs;
+  const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
+  const step = (baseMs + perBlock * kvNew + perSeq * (seqs + 1)) * tpotScale +
+    pmax(0, kvNew - kvLimit) * slabMs;
   const kvNow = f64At(base(REGION_ACTIVE_KV), d);
-  const stepNow = (baseMs + perBlock * kvNow) * tpotScale + pmax(0, kvNow - kvLimit) * slabMs;
+  const stepNow = (baseMs + perBlock * kvNow + perSeq * seqs) * tpotScale +
+    pmax(0, kvNow - kvLimit) * slabMs;
   const u = uncachedTokens(d, prompt);
   const ttftScale = observedScale(
     f64At(base(REGION_TTFT_OBS), d),
@@ -134,7 +139,6 @@ export let viewUseRemote: bool = false;
     maxAge,
   );
   const q = f64At(base(REGION_QUEUED_PREFILL), d);
-  const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
   const mpt = f64At(base(REGION_PREFILL_MS_PER_TOKEN), d);
   // Prefill cost: the request's own prefill time (never under the step it rides, plus half a
   // step of waiting: prefillTimeMs) plus the stall it imposes on d's decodes.
@@ -262,10 +266,14 @@ function scoreMembers(members: usize, count: i32): f64 {
       continue;
     }
     const scale = tpotScaleOf(d);
-    // withinTpotSlo (reference): SLO admission on the model's step with the resident KV.
+    const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
+    const perSeq = f64At(base(REGION_DECODE_MS_PER_SEQ), d);
+    // withinTpotSlo (reference): SLO admission on the model's step with the resident KV and
+    // sequences.
     if (sloOn) {
+      const seqsResident = seqs - f64At(base(REGION_PENDING_SEQS), d) + 1;
       const resident = (f64At(base(REGION_DECODE_BASE_MS), d) +
-        f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident) +
+        f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident + perSeq * seqsResident) +
         pmax(0, kvResident - kvLimit) * f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
       if (!(resident <= stepCeiling)) {
         setF64(cost, d, Infinity);
@@ -275,7 +283,7 @@ function scoreMembers(members: usize, count: i32): f64 {
     // decodeLowerBound (reference): no cost of d is below it; an endpoint whose bound is above
     // the tie threshold of the best so far cannot tie.
     const model = (f64At(base(REGION_DECODE_BASE_MS), d) +
-      f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew) * scale;
+      f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvNew + perSeq * (seqs + 1)) * scale;
     const bound = output * model + f64At(base(REGION_COST_PER_HOUR), d) * costWeight;
     if (bound > threshold) {
       setF64(cost, d, Infinity);

@@ -61,7 +61,9 @@ export const REGION_MAX_BATCHED_TOKENS: i32 = 52;
 export const REGION_PENDING_KV: i32 = 53;
 export const REGION_NODE_TIER: i32 = 54;
 export const REGION_MATCHED_HOST: i32 = 55;
-export const REGION_COUNT: i32 = 56;
+export const REGION_DECODE_MS_PER_SEQ: i32 = 56;
+export const REGION_PENDING_SEQS: i32 = 57;
+export const REGION_COUNT: i32 = 58;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -220,6 +222,8 @@ export function regionLength(id: i32): i32 {
     case REGION_MAX_BATCHED_TOKENS:
     case REGION_PENDING_KV:
     case REGION_MATCHED_HOST:
+    case REGION_DECODE_MS_PER_SEQ:
+    case REGION_PENDING_SEQS:
       return capEndpoints;
     case REGION_NODE_TIER:
       return capPrefixEntries;

@@ -115,7 +115,7 @@ export function planMigrations(now: f64, draw: u32): i32 {
     for (let i = 0; i < n; i++) {
       const e = (start + i) % n;
       if (!decodeCapable(e) || i32At(movable, e) == 0) continue;
-      const t = stepTimeMs(e, f64At(activeKv, e), now);
+      const t = stepTimeMs(e, f64At(activeKv, e), f64At(activeSeqs, e), now);
       if (t > hot) {
         hot = t;
         src = e;
@@ -125,7 +125,7 @@ export function planMigrations(now: f64, draw: u32): i32 {
     for (let i = 0; i < n; i++) {
       const e = (start + i) % n;
       if (e == src || !decodeOnly(e)) continue;
-      const t = stepTimeMs(e, f64At(activeKv, e), now);
+      const t = stepTimeMs(e, f64At(activeKv, e), f64At(activeSeqs, e), now);
       if (t < cool) {
         cool = t;
         dst = e;
@@ -149,8 +149,8 @@ export function planMigrations(now: f64, draw: u32): i32 {
       const k = f64At(seqKv, q);
       if (kvB + k > room) continue;
       const r = f64At(seqRemaining, q);
-      const stepA2 = stepTimeMs(src, kvA - k, now);
-      const stepB2 = stepTimeMs(dst, kvB + k, now);
+      const stepA2 = stepTimeMs(src, kvA - k, nA - 1, now);
+      const stepB2 = stepTimeMs(dst, kvB + k, nB + 1, now);
       const benefit = r * ((hot - stepB2) + (nA - 1) * (hot - stepA2) - nB * (stepB2 - cool));
       const cost = transferMs(link, k * blockTokens) + f64At(cfg, CFG_MIGRATION_OVERHEAD_MS);
       const net = benefit - cost;

@@ -25,9 +25,11 @@ import {
 import {
   base,
   REGION_ACTIVE_KV,
+  REGION_ACTIVE_SEQS,
   REGION_CONFIG,
   REGION_DECODE_BASE_MS,
   REGION_DECODE_MS_PER_BLOCK,
+  REGION_DECODE_MS_PER_SEQ,
   REGION_DOMAIN,
   REGION_HOST,
   REGION_HOST_KV_FREE,
@@ -82,7 +84,10 @@ import { f64At, i32At } from "./mem";
 export function prefillModelMs(e: i32, uncached: f64): f64 {
   const compute = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
     f64At(base(REGION_PREFILL_MS_PER_TOKEN), e);
-  return ridingStep(compute, stepModelMs(e, f64At(base(REGION_ACTIVE_KV), e)));
+  return ridingStep(
+    compute,
+    stepModelMs(e, f64At(base(REGION_ACTIVE_KV), e), f64At(base(REGION_ACTIVE_SEQS), e)),
+  );
 }
 
 /** Twin of ridingStep: a prefill's compute on an endpoint stepping at `step`. */
@@ -95,7 +100,10 @@ export function prefillModelMs(e: i32, uncached: f64): f64 {
 export function prefillTimeMs(e: i32, uncached: f64, now: f64): f64 {
   const compute = (f64At(base(REGION_QUEUED_PREFILL), e) + uncached) *
     f64At(base(REGION_PREFILL_MS_PER_TOKEN), e) * ttftScale(e, now);
-  return ridingStep(compute, stepTimeMs(e, f64At(base(REGION_ACTIVE_KV), e), now));
+  return ridingStep(
+    compute,
+    stepTimeMs(e, f64At(base(REGION_ACTIVE_KV), e), f64At(base(REGION_ACTIVE_SEQS), e), now),
+  );
 }
 
 /** Twin of ttftScale: the observed TTFT factor on e's modelled prefill time. */
@@ -116,23 +124,25 @@ export function prefillInterferenceMs(e: i32, uncached: f64): f64 {
     (uncached * f64At(base(REGION_PREFILL_MS_PER_TOKEN), e));
 }
 
-/** Twin of stepAtScaleMs: the modelled step times `scale`, plus host-slab overflow. */
-function stepAtScaleMs(e: i32, kv: f64, scale: f64): f64 {
+/** Twin of stepAtScaleMs: the modelled step (base, per block, per sequence) times `scale`,
+ * plus host-slab overflow. */
+function stepAtScaleMs(e: i32, kv: f64, seqs: f64, scale: f64): f64 {
   const overflow = pmax(
     0,
     kv - f64At(base(REGION_KV_CAPACITY), e) * f64At(base(REGION_CONFIG), CFG_DECODE_KV_USAGE_LIMIT),
   );
-  return (f64At(base(REGION_DECODE_BASE_MS), e) + f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv) *
-    scale + overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
+  return (f64At(base(REGION_DECODE_BASE_MS), e) + f64At(base(REGION_DECODE_MS_PER_BLOCK), e) * kv +
+    f64At(base(REGION_DECODE_MS_PER_SEQ), e) * seqs) * scale +
+    overflow * f64At(base(REGION_SLAB_MS_PER_BLOCK), e);
 }
 
 /** Twin of stepModelMs: the model's decode step, before observed factors. */
-export function stepModelMs(e: i32, kv: f64): f64 {
-  return stepAtScaleMs(e, kv, 1);
+export function stepModelMs(e: i32, kv: f64, seqs: f64): f64 {
+  return stepAtScaleMs(e, kv, seqs, 1);
 }
 
-export function stepTimeMs(e: i32, kv: f64, now: f64): f64 {
-  return stepAtScaleMs(e, kv, tpotScale(e, now));
+export function stepTimeMs(e: i32, kv: f64, seqs: f64, now: f64): f64 {
+  return stepAtScaleMs(e, kv, seqs, tpotScale(e, now));
 }
 
 /** Twin of tpotScale: the observed TPOT factor on e's modelled decode step. */

@@ -5,7 +5,7 @@ import {
   RES_COST_MS, RES_DECODE, RES_DISAGGREGATED, RES_PREFILL, RES_STATUS, RES_TPOT_MS,
   RES_TPOT_MODEL_MS, RES_TRANSFER_MS, RES_TTFT_MODEL_MS, RES_TTFT_MS, RES_UNCACHED_TOKENS, STATUS_OK,
 } from "./abi";
-import { base, REGION_ACTIVE_KV, REGION_RESULT } from "./layout";
+import { base, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_RESULT } from "./layout";
 import { prefillModelMs, stepModelMs } from "./model";
 import { f64At, setF64 } from "./mem";
 
@@ -34,7 +34,11 @@ export function writeDecision(
 /** Twin of writeModelTimes: the decision's TTFT and TPOT before observed factors. */
 export function writeModelTimes(p: i32, d: i32, uncached: f64, transfer: f64, reqKv: f64): void {
   const res = base(REGION_RESULT);
-  const tpot = stepModelMs(d, f64At(base(REGION_ACTIVE_KV), d) + reqKv);
+  const tpot = stepModelMs(
+    d,
+    f64At(base(REGION_ACTIVE_KV), d) + reqKv,
+    f64At(base(REGION_ACTIVE_SEQS), d) + 1,
+  );
   const prefill = prefillModelMs(p, uncached);
   setF64(res, RES_TTFT_MODEL_MS, p == d ? prefill : prefill + transfer + tpot);
   setF64(res, RES_TPOT_MODEL_MS, tpot);

@@ -32,6 +32,7 @@ import {
 import {
   base,
   REGION_ACTIVE_KV,
+  REGION_ACTIVE_SEQS,
   REGION_CONFIG,
   REGION_COST_PER_HOUR,
   REGION_COUNTERS,
@@ -90,7 +91,12 @@ function decide(now: f64): i32 {
       return writeFailure(STATUS_NO_PREFILL_CAPACITY);
     }
   }
-  const step = stepTimeMs(d, f64At(base(REGION_ACTIVE_KV), d) + reqKv, now);
+  const step = stepTimeMs(
+    d,
+    f64At(base(REGION_ACTIVE_KV), d) + reqKv,
+    f64At(base(REGION_ACTIVE_SEQS), d) + 1,
+    now,
+  );
   const uncached = uncachedTokens(p, prompt);
   const transfer = transferMs(linkClass(p, d), prompt);
   const ttft = p == d

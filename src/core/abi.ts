@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -226,6 +226,10 @@ export const REGIONS = [
   // ABI 7: prefix tiers (0: device, 1: only in the host tier) and matched host-tier blocks.
   { name: "nodeTier", type: "i32", length: (c) => c.prefixEntries },
   { name: "matchedHost", type: "i32", length: (c) => c.endpoints },
+  // ABI 8: the decode step's per-sequence term (scheduling, sampling, per-request attention),
+  // and of the active sequences those still prefilling elsewhere (not yet in the batch).
+  { name: "decodeMsPerSeq", type: "f64", length: (c) => c.endpoints },
+  { name: "pendingSeqs", type: "f64", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;

@@ -30,8 +30,13 @@ export interface EndpointSpec {
   readonly prefillTokensPerMs: number;
   /** Decode step time with an empty batch (weights read once per step). */
   readonly decodeBaseMs: number;
-  /** Extra decode step time per KV block resident in the batch. */
+  /** Extra decode step time per KV block resident in the batch (reading it). */
   readonly decodeMsPerKvBlock: number;
+  /**
+   * Extra decode step time per sequence in the batch, whatever its length (scheduling,
+   * sampling, per-request attention launch; 0 or absent: folded into the per-block term).
+   */
+  readonly decodeMsPerSeq?: number;
   /** KV blocks that fit in GPU memory. */
   readonly kvCapacityBlocks: number;
   /** Extra step time per KV block held in the host slab (grows with NUMA distance). */
@@ -70,6 +75,8 @@ export interface EndpointLoad {
    * when the prefill is done (docs/POLICY.md, "Eligibility").
    */
   readonly pendingKvBlocks?: number;
+  /** Of `activeSeqs`, the requests still prefilling elsewhere (not yet in the decode batch). */
+  readonly pendingSeqs?: number;
   /**
    * The engine's own counts, as last scraped (vLLM `num_requests_waiting`,
    * `num_requests_running`, `kv_cache_usage_perc` as a 0..1 fraction), and when; stale after
@@ -128,6 +135,7 @@ function clearEndpoint(s: CoreState, i: number): void {
   s.prefillMsPerToken[i] = 0;
   s.decodeBaseMs[i] = 0;
   s.decodeMsPerBlock[i] = 0;
+  s.decodeMsPerSeq[i] = 0;
   s.kvCapacity[i] = 0;
   s.slabMsPerBlock[i] = 0;
   s.costPerHour[i] = 0;
@@ -147,6 +155,7 @@ function clearEndpoint(s: CoreState, i: number): void {
   s.metricsAt[i] = 0;
   s.maxBatchedTokens[i] = 0;
   s.pendingKv[i] = 0;
+  s.pendingSeqs[i] = 0;
 }
 
 export function requireEndpoint(s: CoreState, context: string, i: number): number {
@@ -164,6 +173,7 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   const rate = requireFinite(ctx, "prefillTokensPerMs", spec.prefillTokensPerMs, Number.MIN_VALUE);
   const base = requireFinite(ctx, "decodeBaseMs", spec.decodeBaseMs);
   const perBlock = requireFinite(ctx, "decodeMsPerKvBlock", spec.decodeMsPerKvBlock);
+  const perSeq = requireFinite(ctx, "decodeMsPerSeq", spec.decodeMsPerSeq ?? 0);
   const capacity = requireFinite(ctx, "kvCapacityBlocks", spec.kvCapacityBlocks, 1);
   const slab = requireFinite(ctx, "slabMsPerBlock", spec.slabMsPerBlock ?? 0);
   const price = requireFinite(ctx, "costPerHour", spec.costPerHour ?? 0);
@@ -180,6 +190,7 @@ export function setEndpoint(s: CoreState, i: number, spec: EndpointSpec): void {
   s.prefillMsPerToken[i] = 1 / rate;
   s.decodeBaseMs[i] = base;
   s.decodeMsPerBlock[i] = perBlock;
+  s.decodeMsPerSeq[i] = perSeq;
   s.kvCapacity[i] = capacity;
   s.slabMsPerBlock[i] = slab;
   s.costPerHour[i] = price;
@@ -195,6 +206,7 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
   const pre = load.prefillSeqs, waiting = load.waitingRequests, running = load.runningRequests;
   const usage = load.kvUsage, metricsAt = load.metricsAtMs, pending = load.pendingKvBlocks;
+  const pendingSeqs = load.pendingSeqs;
   if (!loadIsValid(s, i, load)) rejectLoad(s, i, load);
   if (load.healthy !== undefined) s.healthy[i] = load.healthy ? 1 : 0;
   if (q !== undefined) s.queuedPrefill[i] = q;
@@ -211,6 +223,7 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (usage !== undefined) s.kvUsageObs[i] = usage;
   if (metricsAt !== undefined) s.metricsAt[i] = metricsAt;
   if (pending !== undefined) s.pendingKv[i] = pending;
+  if (pendingSeqs !== undefined) s.pendingSeqs[i] = pendingSeqs;
 }
 
 /** `setLoad`'s checks without messages (no more permissive than `rejectLoad`). */
@@ -223,6 +236,7 @@ function loadIsValid(s: CoreState, i: number, load: EndpointLoad): boolean {
     optionalCount(load.prefillSeqs) && optionalCount(load.waitingRequests) &&
     optionalCount(load.runningRequests) && optionalCount(load.kvUsage) &&
     optionalTime(load.metricsAtMs) && optionalCount(load.pendingKvBlocks) &&
+    optionalCount(load.pendingSeqs) &&
     (load.healthy === undefined || typeof load.healthy === "boolean");
 }
 
@@ -259,6 +273,7 @@ function rejectLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (load.pendingKvBlocks !== undefined) {
     requireFinite(ctx, "pendingKvBlocks", load.pendingKvBlocks);
   }
+  if (load.pendingSeqs !== undefined) requireFinite(ctx, "pendingSeqs", load.pendingSeqs);
   if (load.healthy !== undefined && typeof load.healthy !== "boolean") {
     throw new PolicyInputError(
       `${ctx}: 'healthy' must be a boolean: current value is ${load.healthy}`,
@@ -278,7 +293,8 @@ function requireRatio(ctx: string, field: string, value: number): void {
 
 /**
  * In-router accounting: adds deltas to an endpoint's queued prefill tokens, active sequences
- * and KV blocks (at dispatch, first token, finish). Results below zero are an accounting bug
+ * and KV blocks, prefill-stage requests, and pending KV blocks and sequences (at dispatch,
+ * prefill done, first token, finish). Results below zero are an accounting bug
  * in the caller and are rejected rather than clamped.
  */
 export function addLoad(
@@ -289,6 +305,7 @@ export function addLoad(
   activeKvBlocks: number,
   prefillSeqs = 0,
   pendingKvBlocks = 0,
+  pendingSeqs = 0,
 ): void {
   const known = isIntegerIn(i, 0, s.counters[Ctr.ENDPOINT_COUNT]);
   const q = known ? s.queuedPrefill[i] + queuedPrefillTokens : NaN;
@@ -296,9 +313,10 @@ export function addLoad(
   const kv = known ? s.activeKv[i] + activeKvBlocks : NaN;
   const pre = known ? s.prefillSeqs[i] + prefillSeqs : NaN;
   const pending = known ? s.pendingKv[i] + pendingKvBlocks : NaN;
+  const pendingN = known ? s.pendingSeqs[i] + pendingSeqs : NaN;
   if (
     !known || !isFiniteAtLeast(q) || !isFiniteAtLeast(n) || !isFiniteAtLeast(kv) ||
-    !isFiniteAtLeast(pre) || !isFiniteAtLeast(pending)
+    !isFiniteAtLeast(pre) || !isFiniteAtLeast(pending) || !isFiniteAtLeast(pendingN)
   ) {
     const ctx = `Cannot account load on endpoint ${i}`;
     requireEndpoint(s, ctx, i);
@@ -307,10 +325,12 @@ export function addLoad(
     requireFinite(ctx, "activeKvBlocks", kv);
     requireFinite(ctx, "prefillSeqs", pre);
     requireFinite(ctx, "pendingKvBlocks", pending);
+    requireFinite(ctx, "pendingSeqs", pendingN);
   }
   s.queuedPrefill[i] = q;
   s.activeSeqs[i] = n;
   s.activeKv[i] = kv;
   s.prefillSeqs[i] = pre;
   s.pendingKv[i] = pending;
+  s.pendingSeqs[i] = pendingN;
 }

@@ -122,7 +122,8 @@ export class ObservedTimes {
     now: number,
   ): void {
     const s = this.core.state;
-    const stepNow = s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * s.activeKv[d];
+    const stepNow = s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * s.activeKv[d] +
+      s.decodeMsPerSeq[d] * s.activeSeqs[d];
     const stalls = (this.#prefilled[d] - mark) * s.prefillMsPerToken[d] /
       Math.max(1, outputTokens - 1);
     const weight = Math.min(1, (outputTokens - 1) / TPOT_FULL_SAMPLE_TOKENS);

@@ -150,6 +150,7 @@ export class ScoringCore {
     activeKvBlocks: number,
     prefillSeqs = 0,
     pendingKvBlocks = 0,
+    pendingSeqs = 0,
   ): void {
     addLoad(
       this.state,
@@ -159,6 +160,7 @@ export class ScoringCore {
       activeKvBlocks,
       prefillSeqs,
       pendingKvBlocks,
+      pendingSeqs,
     );
   }
 

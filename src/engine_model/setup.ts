@@ -132,14 +132,11 @@ export interface EndpointLocation {
   readonly slabDistanceFactor: number;
 }
 
-/** Sequence length assumed when folding per-sequence decode cost into the per-block rate. */
-const TYPICAL_SEQUENCE_TOKENS = 2048;
-
 /**
  * What a router is told about an engine: rates linearised from the time model. The decode
- * step model is base + perBlock x resident blocks; the engine's per-sequence cost is folded in
- * at a typical sequence length (the policy has no per-sequence term). `speed` > 1 describes an
- * engine that many times faster (an emulator run with `--speed`).
+ * step model is base + perBlock x resident blocks + perSeq x running sequences, the time
+ * model's own terms (weights and overhead; KV read; per-sequence work). `speed` > 1
+ * describes an engine that many times faster (an emulator run with `--speed`).
  */
 export function endpointSpecFor(
   setup: EngineSetup,
@@ -158,8 +155,8 @@ export function endpointSpecFor(
     nvlinkDomain: location.nvlinkDomain,
     prefillTokensPerMs: referenceChunk / t.prefillMs(referenceChunk) * speed,
     decodeBaseMs: (t.decodeOverheadMs + t.weightBytes / t.bytesPerMs) / speed,
-    decodeMsPerKvBlock: kvBlockTokens *
-      (perTokenRead + t.decodeMsPerSeq / TYPICAL_SEQUENCE_TOKENS) / speed,
+    decodeMsPerKvBlock: kvBlockTokens * perTokenRead / speed,
+    decodeMsPerSeq: t.decodeMsPerSeq / speed,
     kvCapacityBlocks: Math.floor(setup.engine.gpuKvTokens / kvBlockTokens),
     slabMsPerBlock: kvBlockTokens * t.slabMsPerToken * location.slabDistanceFactor / speed,
     costPerHour: setup.gpu.costPerHour * t.tensorParallel,

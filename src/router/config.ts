@@ -21,6 +21,7 @@ const specOverrideSchema = z.object({
   prefillTokensPerMs: z.number().gt(0),
   decodeBaseMs: z.number().min(0),
   decodeMsPerKvBlock: z.number().min(0),
+  decodeMsPerSeq: z.number().min(0),
   kvCapacityBlocks: z.number().min(1),
   slabMsPerBlock: z.number().min(0),
   costPerHour: z.number().min(0),

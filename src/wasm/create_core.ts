@@ -46,6 +46,7 @@ const ENDPOINT_FIELDS = {
   prefillTokensPerMs: true,
   decodeBaseMs: true,
   decodeMsPerKvBlock: true,
+  decodeMsPerSeq: true,
   kvCapacityBlocks: true,
   slabMsPerBlock: true,
   costPerHour: true,

@@ -37,6 +37,7 @@ export const endpointSpecArb: fc.Arbitrary<EndpointSpec> = fc.record({
   ),
   decodeBaseMs: fc.oneof(fc.constantFrom(5, 10), fc.double({ min: 0, max: 100, noNaN: true })),
   decodeMsPerKvBlock: fc.constantFrom(0, 0.001, 0.01),
+  decodeMsPerSeq: fc.constantFrom(0, 0.05, 0.3, 1),
   kvCapacityBlocks: fc.oneof(fc.constantFrom(100, 1000, 100000), fc.integer({ min: 1, max: 1e9 })),
   slabMsPerBlock: fc.constantFrom(0, 0.01, 0.1),
   costPerHour: fc.constantFrom(0, 2, 4),
@@ -56,6 +57,7 @@ export const loadArb: fc.Arbitrary<EndpointLoad> = fc.record({
   tpotObservedAtMs: fc.constantFrom(0, 500, 5000),
   prefillSeqs: fc.integer({ min: 0, max: 3 }),
   pendingKvBlocks: fc.constantFrom(0, 50, 900),
+  pendingSeqs: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 50 })),
 }, { requiredKeys: [] });
 
 const blockIdArb = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constant(0xffffffff));

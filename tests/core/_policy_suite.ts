@@ -381,6 +381,26 @@ export function policySuite(kind: string, make: CoreFactory): void {
     equal(core.route(req, 0, 1).status, "ok", "without SLOs only KV limits admission");
   });
 
+  test("the step's per-sequence term: sequences lift the step, pending ones do not admit", () => {
+    const perSeq = { role: "both" as const, ...GPU, decodeMsPerSeq: 0.5 };
+    const core = fleet(make, { disaggregation: "never", slo: OFF }, [perSeq, perSeq]);
+    const req: RouteRequest = { promptTokens: 100, outputTokens: 100 };
+    // Equal KV: 30 sequences on 0 step 0.5 x 20 = 10 ms slower than 10 on 1.
+    core.setLoad(0, { activeSeqs: 30, activeKvBlocks: 300 });
+    core.setLoad(1, { activeSeqs: 10, activeKvBlocks: 300 });
+    deepEqual(spread(core, req, "decode"), new Set([1]));
+    const d = core.route(req, 0, 1);
+    equal(d.tpotMs, 10 + 0.001 * (300 + d.requestKvBlocks) + 0.5 * 11);
+    // SLO admission (tpot 20 ms, band 0.1): 1 steps at 10 + 0.5 x 31 = 25.5 > 22 with the
+    // request, unless 20 of its sequences are still prefilling elsewhere.
+    core.configure({ disaggregation: "never", slo: { ttftMs: 2000, tpotMs: 20 } });
+    core.setLoad(0, { activeSeqs: 30, activeKvBlocks: 0 });
+    core.setLoad(1, { activeSeqs: 30, activeKvBlocks: 0 });
+    equal(core.route(req, 0, 1).status, "no-decode-capacity");
+    core.setLoad(1, { pendingSeqs: 20 });
+    equal(core.route(req, 0, 1).decode, 1);
+  });
+
   test("seats: a decode endpoint at its max_num_seqs costs the wait for a seat", () => {
     const core = fleet(make, { disaggregation: "never", slo: OFF }, [
       { role: "both", ...GPU, maxNumSeqs: 8 },

@@ -67,7 +67,8 @@ for (const [kind, make] of IMPLEMENTATIONS) {
             if (!(kv <= s.kvCapacity[e] * limit + s.hostKvFree[e])) return false;
             const c = core.config;
             if (c.policy !== "predictive" || !(c.slo.ttftMs > 0 && c.slo.tpotMs > 0)) return true;
-            return stepModelMs(s, e, kv) <= c.slo.tpotMs * (1 + c.slo.band);
+            const seqs = s.activeSeqs[e] - s.pendingSeqs[e] + 1;
+            return stepModelMs(s, e, kv, seqs) <= c.slo.tpotMs * (1 + c.slo.band);
           };
           if (d.status !== "ok") {
             deepEqual([d.prefill, d.decode], [-1, -1]);

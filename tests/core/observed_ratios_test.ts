@@ -9,7 +9,9 @@ function fakeCore(msPerToken: number, baseMs: number) {
     state: {
       decodeBaseMs: [baseMs],
       decodeMsPerBlock: [0],
+      decodeMsPerSeq: [0],
       activeKv: [0],
+      activeSeqs: [0],
       prefillMsPerToken: [msPerToken],
     },
     setLoad: (_e: number, load: { tpotObservedRatio?: number }) => written.push(load),

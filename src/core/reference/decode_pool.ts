@@ -30,17 +30,19 @@ export function decodeEligible(s: CoreState, e: number, reqKv: number): boolean 
 /**
  * SLO admission: with SLOs set, d takes no sequence that would lift its modelled step past
  * the top of the TPOT SLO band (every sequence there would miss): the request waits at the
- * router instead, like one that finds no KV. As for KV room, the step counts the KV resident
- * now, not KV still pending. The step is the model's, without the observed TPOT factor: the
- * factor also carries other requests' prefill chunks, which come and go, and applied here it
- * shut a whole engine for seconds (live: every request to the other engine until it caught up).
+ * router instead, like one that finds no KV. As for KV room, the step counts the KV and the
+ * sequences resident now, not those still prefilling elsewhere. The step is the model's,
+ * without the observed TPOT factor: the factor also carries other requests' prefill chunks,
+ * which come and go, and applied here it shut a whole engine for seconds (live: every request
+ * to the other engine until it caught up).
  */
 function withinTpotSlo(s: CoreState, d: number, reqKv: number): boolean {
   const cfg = s.config;
   const tpotSlo = cfg[Cfg.SLO_TPOT_MS];
-  return !(cfg[Cfg.SLO_TTFT_MS] > 0 && tpotSlo > 0) ||
-    stepModelMs(s, d, s.activeKv[d] - s.pendingKv[d] + reqKv) <=
-      tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
+  if (!(cfg[Cfg.SLO_TTFT_MS] > 0 && tpotSlo > 0)) return true;
+  const kv = s.activeKv[d] - s.pendingKv[d] + reqKv;
+  const seqs = s.activeSeqs[d] - s.pendingSeqs[d] + 1;
+  return stepModelMs(s, d, kv, seqs) <= tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
 }
 
 /** Decode endpoint d's scores; `local`, `self`, `remote` are prefill costs. */
@@ -78,8 +80,8 @@ export function scoreDecode(
   const anyPrefill = minAll < Infinity;
   const seqs = s.activeSeqs[d];
   const kvNow = s.activeKv[d];
-  const step = stepTimeMs(s, d, kvNow + reqKv, now);
-  const stepNow = stepTimeMs(s, d, kvNow, now);
+  const step = stepTimeMs(s, d, kvNow + reqKv, seqs + 1, now);
+  const stepNow = stepTimeMs(s, d, kvNow, seqs, now);
   const u = uncachedTokens(s, d, prompt);
   const ownLocal = prefillTimeMs(s, d, u, now);
   const stall = u * s.prefillMsPerToken[d];
@@ -225,7 +227,7 @@ function scoreMembers(
  */
 export function decodeLowerBound(s: CoreState, d: number, reqKv: number, now: number): number {
   const output = s.request[Req.OUTPUT_TOKENS];
-  const model = (s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * (s.activeKv[d] + reqKv)) *
-    tpotScale(s, d, now);
+  const model = (s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * (s.activeKv[d] + reqKv) +
+    s.decodeMsPerSeq[d] * (s.activeSeqs[d] + 1)) * tpotScale(s, d, now);
   return output * model + s.costPerHour[d] * s.config[Cfg.COST_MS_PER_DOLLAR_HOUR];
 }

@@ -76,7 +76,7 @@ export function planMigrations(s: CoreState, now: number, draw: number): number 
     for (let i = 0; i < n; i++) {
       const e = (start + i) % n;
       if (!decodeCapable(s, e) || movable[e] === 0) continue;
-      const t = stepTimeMs(s, e, s.activeKv[e], now);
+      const t = stepTimeMs(s, e, s.activeKv[e], s.activeSeqs[e], now);
       if (t > hot) {
         hot = t;
         src = e;
@@ -86,7 +86,7 @@ export function planMigrations(s: CoreState, now: number, draw: number): number 
     for (let i = 0; i < n; i++) {
       const e = (start + i) % n;
       if (e === src || !decodeOnly(s, e)) continue;
-      const t = stepTimeMs(s, e, s.activeKv[e], now);
+      const t = stepTimeMs(s, e, s.activeKv[e], s.activeSeqs[e], now);
       if (t < cool) {
         cool = t;
         dst = e;
@@ -105,8 +105,8 @@ export function planMigrations(s: CoreState, now: number, draw: number): number 
       const k = s.seqKv[q];
       if (kvB + k > room) continue;
       const r = s.seqRemaining[q];
-      const stepA2 = stepTimeMs(s, src, kvA - k, now);
-      const stepB2 = stepTimeMs(s, dst, kvB + k, now);
+      const stepA2 = stepTimeMs(s, src, kvA - k, nA - 1, now);
+      const stepB2 = stepTimeMs(s, dst, kvB + k, nB + 1, now);
       const benefit = r * ((hot - stepB2) + (nA - 1) * (hot - stepA2) - nB * (stepB2 - cool));
       const cost = transferMs(cfg, link, k * blockTokens) + cfg[Cfg.MIGRATION_OVERHEAD_MS];
       const net = benefit - cost;

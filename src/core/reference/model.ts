@@ -57,7 +57,7 @@ export function uncachedTokens(s: CoreState, e: number, promptTokens: number): n
  */
 export function prefillModelMs(s: CoreState, e: number, uncached: number): number {
   const compute = (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e];
-  return ridingStep(compute, stepModelMs(s, e, s.activeKv[e]));
+  return ridingStep(compute, stepModelMs(s, e, s.activeKv[e], s.activeSeqs[e]));
 }
 
 /** A prefill's `compute` ms on an endpoint stepping at `step` ms: at least the step, + half. */
@@ -68,7 +68,7 @@ export function ridingStep(compute: number, step: number): number {
 /** Predicted time until `e` finishes prefilling `uncached` more tokens behind its queue. */
 export function prefillTimeMs(s: CoreState, e: number, uncached: number, now: number): number {
   const compute = (s.queuedPrefill[e] + uncached) * s.prefillMsPerToken[e] * ttftScale(s, e, now);
-  return ridingStep(compute, stepTimeMs(s, e, s.activeKv[e], now));
+  return ridingStep(compute, stepTimeMs(s, e, s.activeKv[e], s.activeSeqs[e], now));
 }
 
 /** The observed TTFT factor on `e`'s modelled prefill time. */
@@ -91,22 +91,30 @@ export function prefillInterferenceMs(s: CoreState, e: number, uncached: number)
 }
 
 /**
- * Decode step of `e` with `kv` blocks resident: the modelled GPU step times `scale`, plus the
- * host-slab cost of the KV beyond the usage limit.
+ * Decode step of `e` with `kv` blocks resident over `seqs` sequences: the modelled GPU step
+ * (base + per-block KV read + per-sequence work) times `scale`, plus the host-slab cost of the
+ * KV beyond the usage limit.
  */
-function stepAtScaleMs(s: CoreState, e: number, kv: number, scale: number): number {
+function stepAtScaleMs(s: CoreState, e: number, kv: number, seqs: number, scale: number): number {
   const overflow = pmax(0, kv - s.kvCapacity[e] * s.config[Cfg.DECODE_KV_USAGE_LIMIT]);
-  return (s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv) * scale + overflow * s.slabMsPerBlock[e];
+  return (s.decodeBaseMs[e] + s.decodeMsPerBlock[e] * kv + s.decodeMsPerSeq[e] * seqs) * scale +
+    overflow * s.slabMsPerBlock[e];
 }
 
 /** The model's decode step before observed factors (x * 1 is exact, so no separate formula). */
-export function stepModelMs(s: CoreState, e: number, kv: number): number {
-  return stepAtScaleMs(s, e, kv, 1);
+export function stepModelMs(s: CoreState, e: number, kv: number, seqs: number): number {
+  return stepAtScaleMs(s, e, kv, seqs, 1);
 }
 
-/** Predicted decode step time of `e` with `kv` blocks resident (host-slab overflow included). */
-export function stepTimeMs(s: CoreState, e: number, kv: number, now: number): number {
-  return stepAtScaleMs(s, e, kv, tpotScale(s, e, now));
+/** Predicted decode step of `e` with `kv` blocks over `seqs` sequences (host slab included). */
+export function stepTimeMs(
+  s: CoreState,
+  e: number,
+  kv: number,
+  seqs: number,
+  now: number,
+): number {
+  return stepAtScaleMs(s, e, kv, seqs, tpotScale(s, e, now));
 }
 
 /** The observed TPOT factor on `e`'s modelled decode step. */

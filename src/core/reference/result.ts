@@ -45,7 +45,7 @@ export function writeModelTimes(
   transfer: number,
   reqKv: number,
 ): void {
-  const tpot = stepModelMs(s, d, s.activeKv[d] + reqKv);
+  const tpot = stepModelMs(s, d, s.activeKv[d] + reqKv, s.activeSeqs[d] + 1);
   const prefill = prefillModelMs(s, p, uncached);
   s.result[Res.TTFT_MODEL_MS] = p === d ? prefill : prefill + transfer + tpot;
   s.result[Res.TPOT_MODEL_MS] = tpot;
@@ -78,7 +78,7 @@ export function writeReportedDecision(s: CoreState, p: number, d: number, now: n
   const prompt = s.request[Req.PROMPT_TOKENS];
   const output = s.request[Req.OUTPUT_TOKENS];
   const reqKv = res[Res.REQUEST_KV_BLOCKS];
-  const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, now);
+  const step = stepTimeMs(s, d, s.activeKv[d] + reqKv, s.activeSeqs[d] + 1, now);
   const uncached = uncachedTokens(s, p, prompt);
   const transfer = transferMs(cfg, linkClass(s, p, d), prompt);
   const ttft = p === d
