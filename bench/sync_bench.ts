@@ -25,14 +25,18 @@ for (const i of [0, 1]) {
 const book = new LoadBook(core, 2, 4096, 0.5, 100);
 const sender = { id: "p", epoch: "e", fleet: "2-00000000", at: 0 };
 const peers = new PeerBook(book, { ...sender, id: "me" }, 2, () => {}, () => {});
-peers.apply({ t: "heartbeat", ...sender, seq: 0, load: [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]] }, 0, 0);
+peers.apply(
+  { t: "heartbeat", ...sender, seq: 0, load: [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },
+  0,
+  0,
+);
 
 let seq = 0;
 const update = (): SyncMessage => ({
   t: "update",
   ...sender,
   seq: ++seq,
-  d: [[0, 500, 1, 40, 0, 0], [1, -500, -1, -40, 0, 0]],
+  d: [[0, 500, 1, 40, 0, 0, 0], [1, -500, -1, -40, 0, 0, 0]],
   p: [[0, [seq, seq + 1, seq + 2, seq + 3]]],
 });
 

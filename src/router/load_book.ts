@@ -33,6 +33,8 @@ interface Load {
   pre: number;
   /** Of `kv`, the blocks of requests still prefilling elsewhere (own only). */
   pending: number;
+  /** Of `seqs`, the requests still prefilling elsewhere (own only). */
+  pendingSeqs: number;
 }
 
 /** The router's record of one dispatched request. */
@@ -76,7 +78,10 @@ export class LoadBook {
     private readonly capByMaxTokens = true,
   ) {
     const zero = () =>
-      Array.from({ length: count }, () => ({ queued: 0, seqs: 0, kv: 0, pre: 0, pending: 0 }));
+      Array.from(
+        { length: count },
+        (): Load => ({ queued: 0, seqs: 0, kv: 0, pre: 0, pending: 0, pendingSeqs: 0 }),
+      );
     this.own = zero();
     this.external = zero();
     this.peers = zero();
@@ -100,6 +105,7 @@ export class LoadBook {
     if (decision.disaggregated) {
       this.own[prefill].pre += 1;
       this.own[decode].pending += decision.requestKvBlocks;
+      this.own[decode].pendingSeqs += 1;
     }
     this.sync(prefill);
     if (decode !== prefill) this.sync(decode);
@@ -143,6 +149,7 @@ export class LoadBook {
     if (r.decision.disaggregated) {
       this.own[p].pre -= 1;
       this.own[d].pending -= r.decision.requestKvBlocks;
+      this.own[d].pendingSeqs -= 1;
       this.sync(d);
     }
     this.sync(p);
@@ -217,7 +224,8 @@ export class LoadBook {
       this.#observed.ttft(i, ttftMs, predicted, now);
     }
     if (tpotMs !== null && !(s.tpotObs[i] > 0 && fresh(s.tpotObsAt[i]))) {
-      const predicted = s.decodeBaseMs[i] + s.decodeMsPerBlock[i] * s.activeKv[i];
+      const predicted = s.decodeBaseMs[i] + s.decodeMsPerBlock[i] * s.activeKv[i] +
+        s.decodeMsPerSeq[i] * s.activeSeqs[i];
       this.#observed.tpot(i, tpotMs, predicted, now);
     }
   }
@@ -265,7 +273,10 @@ export class LoadBook {
     const ext = this.external[i];
     const peer = this.peers[i];
     // Own counts only go below zero through a bookkeeping bug; never hand those to the core.
-    if (own.queued < 0 || own.seqs < 0 || own.kv < 0 || own.pre < 0 || own.pending < 0) {
+    if (
+      own.queued < 0 || own.seqs < 0 || own.kv < 0 || own.pre < 0 || own.pending < 0 ||
+      own.pendingSeqs < 0
+    ) {
       throw new Error(
         `router accounting went negative on endpoint ${i}: ${JSON.stringify(own)}; this is a bug`,
       );
@@ -276,6 +287,7 @@ export class LoadBook {
       activeKvBlocks: own.kv + Math.max(0, peer.kv) + ext.kv,
       prefillSeqs: own.pre + Math.max(0, peer.pre),
       pendingKvBlocks: own.pending + Math.max(0, peer.pending),
+      pendingSeqs: own.pendingSeqs + Math.max(0, peer.pendingSeqs),
     });
     this.onChange?.(i);
   }

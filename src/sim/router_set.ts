@@ -84,8 +84,8 @@ export class RouterSet {
       else this.later(delay, run);
     };
     return {
-      load: (e, queued, seqs, kv, pre, pending) =>
-        others((r) => r.remoteLoad(e, queued, seqs, kv, pre, pending)),
+      load: (e, queued, seqs, kv, pre, pending, pendingSeqs) =>
+        others((r) => r.remoteLoad(e, queued, seqs, kv, pre, pending, pendingSeqs)),
       prefix: (e, blocks) => others((r) => r.remotePrefix(e, blocks)),
     };
   }

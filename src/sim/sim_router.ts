@@ -29,8 +29,19 @@ import {
 
 /** Where a replica's own changes go, for the other replicas (none with one router). */
 export interface ReplicaSink {
-  /** A change of this replica's own load accounting on endpoint `e` (deltas). */
-  load(e: number, queued: number, seqs: number, kv: number, pre: number, pending: number): void;
+  /**
+   * A change of this replica's own load accounting on endpoint `e` (deltas): queued prefill
+   * tokens, sequences, KV blocks, prefilling requests, pending KV blocks and pending sequences.
+   */
+  load(
+    e: number,
+    queued: number,
+    seqs: number,
+    kv: number,
+    pre: number,
+    pending: number,
+    pendingSeqs: number,
+  ): void;
   /** The approximate mirror recorded `blocks` on endpoint `e`. */
   prefix(e: number, blocks: readonly number[]): void;
 }
@@ -125,10 +136,12 @@ export class SimRouter {
     this.#spare = newDecision();
     this.core.addLoad(decision.prefill, decision.uncachedTokens, 0, 0, +decision.disaggregated);
     const pending = decision.disaggregated ? decision.requestKvBlocks : 0;
-    this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks, 0, pending);
+    const pendingSeqs = +decision.disaggregated;
+    this.core.addLoad(decision.decode, 0, 1, decision.requestKvBlocks, 0, pending, pendingSeqs);
     if (this.sink) {
-      this.sink.load(decision.prefill, decision.uncachedTokens, 0, 0, +decision.disaggregated, 0);
-      this.sink.load(decision.decode, 0, 1, decision.requestKvBlocks, 0, pending);
+      const pre = +decision.disaggregated;
+      this.sink.load(decision.prefill, decision.uncachedTokens, 0, 0, pre, 0, 0);
+      this.sink.load(decision.decode, 0, 1, decision.requestKvBlocks, 0, pending, pendingSeqs);
     }
     return {
       decision,
@@ -168,24 +181,27 @@ export class SimRouter {
       -r.decision.disaggregated,
     );
     if (r.decision.disaggregated) {
-      this.core.addLoad(r.decodeEndpoint, 0, 0, 0, 0, -r.decision.requestKvBlocks);
+      this.core.addLoad(r.decodeEndpoint, 0, 0, 0, 0, -r.decision.requestKvBlocks, -1);
     }
     if (this.sink) {
-      const pending = r.decision.disaggregated ? -r.decision.requestKvBlocks : 0;
-      this.sink.load(
-        r.decision.prefill,
-        -r.decision.uncachedTokens,
-        0,
-        0,
-        -r.decision.disaggregated,
-        0,
-      );
-      if (pending !== 0) this.sink.load(r.decodeEndpoint, 0, 0, 0, 0, pending);
+      const pre = -r.decision.disaggregated;
+      this.sink.load(r.decision.prefill, -r.decision.uncachedTokens, 0, 0, pre, 0, 0);
+      if (r.decision.disaggregated) {
+        this.sink.load(r.decodeEndpoint, 0, 0, 0, 0, -r.decision.requestKvBlocks, -1);
+      }
     }
   }
 
   /** Another replica's change of its own accounting reached this one. */
-  remoteLoad(e: number, queued: number, seqs: number, kv: number, pre: number, pending: number) {
+  remoteLoad(
+    e: number,
+    queued: number,
+    seqs: number,
+    kv: number,
+    pre: number,
+    pending: number,
+    pendingSeqs: number,
+  ) {
     const s = this.core.state;
     this.core.setLoad(e, {
       queuedPrefillTokens: Math.max(0, s.queuedPrefill[e] + queued),
@@ -193,6 +209,7 @@ export class SimRouter {
       activeKvBlocks: Math.max(0, s.activeKv[e] + kv),
       prefillSeqs: Math.max(0, s.prefillSeqs[e] + pre),
       pendingKvBlocks: Math.max(0, s.pendingKv[e] + pending),
+      pendingSeqs: Math.max(0, s.pendingSeqs[e] + pendingSeqs),
     });
   }
 
@@ -210,7 +227,7 @@ export class SimRouter {
       activeSeqs: Math.max(0, s.activeSeqs[d] - 1),
       activeKvBlocks: Math.max(0, s.activeKv[d] - r.decision.requestKvBlocks),
     });
-    this.sink?.load(d, 0, -1, -r.decision.requestKvBlocks, 0, 0);
+    this.sink?.load(d, 0, -1, -r.decision.requestKvBlocks, 0, 0, 0);
   }
 
   /** The first token streamed: the request now decodes and may be migrated. */
@@ -281,8 +298,8 @@ export class SimRouter {
     const moves = this.core.planMigrations(now, this.rng.u32());
     if (this.sink) {
       for (const m of moves) {
-        this.sink.load(m.from, 0, -1, -m.kvBlocks, 0, 0);
-        this.sink.load(m.to, 0, 1, m.kvBlocks, 0, 0);
+        this.sink.load(m.from, 0, -1, -m.kvBlocks, 0, 0, 0);
+        this.sink.load(m.to, 0, 1, m.kvBlocks, 0, 0, 0);
       }
     }
     return moves;
@@ -297,8 +314,8 @@ export class SimRouter {
       activeKvBlocks: Math.max(0, s.activeKv[m.to] - kv),
     });
     this.core.addLoad(m.from, 0, 1, kv);
-    this.sink?.load(m.to, 0, -1, -kv, 0, 0);
-    this.sink?.load(m.from, 0, 1, kv, 0, 0);
+    this.sink?.load(m.to, 0, -1, -kv, 0, 0, 0);
+    this.sink?.load(m.from, 0, 1, kv, 0, 0, 0);
     this.closeSlot(r);
     r.slot = this.core.sequences.open(m.from, kv, remainingTokens);
     this.slots.set(r.slot, requestId);

@@ -2,6 +2,7 @@ import { equal, ok } from "node:assert/strict";
 import { TPOT_FULL_SAMPLE_TOKENS } from "../../src/core/observed_ratios.ts";
 import { twoEndpointCore } from "./_core.ts";
 import { LoadBook } from "../../src/router/load_book.ts";
+import { newDecision } from "../../src/core/request.ts";
 
 function book() {
   const core = twoEndpointCore();
@@ -34,4 +35,42 @@ Deno.test("load book: a short stream's TPOT counts as a fraction of a sample", (
   const a = 1 - Math.pow(0.5, 10 / TPOT_FULL_SAMPLE_TOKENS);
   equal(core.state.tpotObs[decision.decode], (a * 30 + (1 - a) * 10) / 10);
   ok(core.state.tpotObs[decision.decode] < 1.25, "less than a whole sample's 2x would move it");
+});
+
+Deno.test("load book: a disaggregated request's sequence is pending on its decode endpoint until its prefill is done", () => {
+  const { core, book: b } = book();
+  const disaggregated = () => {
+    const d = newDecision();
+    Object.assign(d, {
+      prefill: 0,
+      decode: 1,
+      disaggregated: true,
+      uncachedTokens: 300,
+      requestKvBlocks: 20,
+    });
+    return d;
+  };
+  const s = core.state;
+  const r = b.dispatch(disaggregated(), 0);
+  equal(s.pendingSeqs[1], 1);
+  equal(s.pendingKv[1], 20, "in step with the pending KV");
+  equal(s.activeSeqs[1], 1);
+  equal(s.pendingSeqs[0], 0, "nothing is pending on the prefill endpoint");
+  b.prefillDone(r, []);
+  equal(s.pendingSeqs[1], 0);
+  equal(s.pendingKv[1], 0);
+  equal(s.activeSeqs[1], 1, "still decoding there");
+  b.release(r);
+  equal(s.pendingSeqs[1], 0, "not released twice");
+  // Released (failed, shed) while its prefill was still pending: the pending seat leaves too.
+  const failed = b.dispatch(disaggregated(), 10);
+  equal(s.pendingSeqs[1], 1);
+  b.release(failed);
+  equal(s.pendingSeqs[1], 0);
+  equal(s.pendingKv[1], 0);
+  equal(s.activeSeqs[1], 0);
+  equal(b.own[1].pendingSeqs, 0);
+  // A local (not disaggregated) request is never pending.
+  b.dispatch(core.route({ promptTokens: 300, outputTokens: 10 }, 20, 0), 20);
+  equal(s.pendingSeqs[0] + s.pendingSeqs[1], 0);
 });

@@ -6,6 +6,7 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { twoEndpointCore } from "./_core.ts";
 import { LoadBook } from "../../src/router/load_book.ts";
+import { newDecision } from "../../src/core/request.ts";
 import {
   decodeMessage,
   encode,
@@ -38,53 +39,79 @@ const from = (id = "p1", epoch = "e1") => ({ id, epoch, fleet: FLEET, at: 0 });
 Deno.test("peer book: a heartbeat sets the peer's load, updates in sequence move it, the core sees the sum", () => {
   const { core, book, peers } = setup();
   peers.apply(
-    { t: "heartbeat", ...from(), seq: 1, load: [[100, 2, 20, 0, 0], [0, 1, 5, 0, 0]] },
+    { t: "heartbeat", ...from(), seq: 1, load: [[100, 2, 20, 0, 0, 0], [0, 1, 5, 0, 0, 0]] },
     0,
     0,
   );
-  deepEqual(book.peers[0], { queued: 100, seqs: 2, kv: 20, pre: 0, pending: 0 });
+  deepEqual(book.peers[0], { queued: 100, seqs: 2, kv: 20, pre: 0, pending: 0, pendingSeqs: 0 });
   equal(core.state.activeSeqs[0], 2);
   equal(core.state.queuedPrefill[0], 100);
   const mine = book.dispatch(core.route({ promptTokens: 50, outputTokens: 4 }, 0, 0), 0);
   const e = mine.decision.decode;
   equal(core.state.activeSeqs[e], (e === 0 ? 2 : 1) + 1, "own + peer");
-  peers.apply({ t: "update", ...from(), seq: 2, d: [[0, -100, -1, -10, 0, 0]], p: [] }, 1, 1);
-  deepEqual(book.peers[0], { queued: 0, seqs: 1, kv: 10, pre: 0, pending: 0 });
+  peers.apply({ t: "update", ...from(), seq: 2, d: [[0, -100, -1, -10, 0, 0, 0]], p: [] }, 1, 1);
+  deepEqual(book.peers[0], { queued: 0, seqs: 1, kv: 10, pre: 0, pending: 0, pendingSeqs: 0 });
   equal(peers.peers.get("p1")!.synced, true);
+});
+
+Deno.test("peer book: a peer's pending sequences reach the core, added to this replica's own", () => {
+  const { core, book, peers } = setup();
+  peers.apply(
+    { t: "heartbeat", ...from(), seq: 1, load: [[0, 0, 0, 0, 0, 0], [0, 2, 30, 0, 30, 2]] },
+    0,
+    0,
+  );
+  equal(book.peers[1].pendingSeqs, 2);
+  equal(core.state.pendingSeqs[1], 2);
+  equal(core.state.pendingKv[1], 30);
+  // Our own disaggregated request pending on endpoint 1, on top of the peer's.
+  const d = newDecision();
+  Object.assign(d, { prefill: 0, decode: 1, disaggregated: true, requestKvBlocks: 10 });
+  const mine = book.dispatch(d, 0);
+  equal(core.state.pendingSeqs[1], 3, "own 1 + peer 2");
+  // One of the peer's prefills finished.
+  peers.apply({ t: "update", ...from(), seq: 2, d: [[1, 0, 0, 0, 0, -15, -1]], p: [] }, 1, 1);
+  equal(book.peers[1].pendingSeqs, 1);
+  equal(core.state.pendingSeqs[1], 2);
+  book.prefillDone(mine, []);
+  equal(core.state.pendingSeqs[1], 1, "only the peer's remains");
+  peers.apply({ t: "bye", ...from() }, 2, 2);
+  equal(core.state.pendingSeqs[1], 0);
+  equal(core.state.pendingKv[1], 0);
 });
 
 Deno.test("peer book: a sequence gap stops deltas until the next heartbeat replaces the load", () => {
   const { book, peers, refused } = setup();
   peers.apply(
-    { t: "heartbeat", ...from(), seq: 1, load: [[0, 1, 0, 0, 0], [0, 0, 0, 0, 0]] },
+    { t: "heartbeat", ...from(), seq: 1, load: [[0, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },
     0,
     0,
   );
-  peers.apply({ t: "update", ...from(), seq: 3, d: [[0, 0, 5, 0, 0, 0]], p: [] }, 1, 1);
+  peers.apply({ t: "update", ...from(), seq: 3, d: [[0, 0, 5, 0, 0, 0, 0]], p: [] }, 1, 1);
   deepEqual(refused, ["gap"]);
   equal(book.peers[0].seqs, 1, "the update after a gap is not applied");
   equal(peers.peers.get("p1")!.synced, false);
-  peers.apply({ t: "update", ...from(), seq: 4, d: [[0, 0, 5, 0, 0, 0]], p: [] }, 2, 2);
+  peers.apply({ t: "update", ...from(), seq: 4, d: [[0, 0, 5, 0, 0, 0, 0]], p: [] }, 2, 2);
   equal(book.peers[0].seqs, 1, "nor the next one, until a heartbeat");
   peers.apply(
-    { t: "heartbeat", ...from(), seq: 5, load: [[0, 11, 0, 0, 0], [0, 0, 0, 0, 0]] },
+    { t: "heartbeat", ...from(), seq: 5, load: [[0, 11, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },
     3,
     3,
   );
   equal(book.peers[0].seqs, 11);
-  peers.apply({ t: "update", ...from(), seq: 6, d: [[0, 0, -1, 0, 0, 0]], p: [] }, 4, 4);
+  peers.apply({ t: "update", ...from(), seq: 6, d: [[0, 0, -1, 0, 0, 0, 0]], p: [] }, 4, 4);
   equal(book.peers[0].seqs, 10, "in sequence again");
 });
 
 Deno.test("peer book: a silent peer times out, a bye drops at once, a restarted peer starts over", () => {
   const { core, book, peers, freed } = setup();
   peers.apply(
-    { t: "heartbeat", ...from(), seq: 1, load: [[0, 3, 9, 0, 0], [0, 0, 0, 0, 0]] },
+    { t: "heartbeat", ...from(), seq: 1, load: [[0, 3, 9, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },
     0,
     0,
   );
   peers.apply(
-    { t: "heartbeat", ...from("p2"), seq: 1, load: [[0, 1, 1, 0, 0], [0, 0, 0, 0, 0]] },
+    { t: "heartbeat", ...from("p2"), seq: 1, load: [[0, 1, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },
     900,
     900,
   );
@@ -100,11 +127,15 @@ Deno.test("peer book: a silent peer times out, a bye drops at once, a restarted 
   equal(peers.timedOut, 1);
   // A restart (new epoch) replaces what the old process had, even without a timeout.
   peers.apply(
-    { t: "heartbeat", ...from("p3"), seq: 7, load: [[0, 5, 0, 0, 0], [0, 0, 0, 0, 0]] },
+    { t: "heartbeat", ...from("p3"), seq: 7, load: [[0, 5, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },
     0,
     0,
   );
-  peers.apply({ t: "update", ...from("p3", "e2"), seq: 1, d: [[0, 0, 1, 0, 0, 0]], p: [] }, 1, 1);
+  peers.apply(
+    { t: "update", ...from("p3", "e2"), seq: 1, d: [[0, 0, 1, 0, 0, 0, 0]], p: [] },
+    1,
+    1,
+  );
   equal(book.peers[0].seqs, 0, "the new process's deltas wait for its heartbeat");
 });
 
@@ -116,8 +147,8 @@ Deno.test("peer book: other fleets, our own id and out-of-range endpoints are re
     0,
   );
   peers.apply({ t: "hello", id: "me", epoch: "other", fleet: FLEET, at: 0 }, 0, 0);
-  peers.apply({ t: "heartbeat", ...from(), seq: 1, load: [[0, 1, 0, 0, 0]] }, 0, 0);
-  peers.apply({ t: "update", ...from(), seq: 2, d: [[7, 0, 1, 0, 0, 0]], p: [] }, 0, 0);
+  peers.apply({ t: "heartbeat", ...from(), seq: 1, load: [[0, 1, 0, 0, 0, 0]] }, 0, 0);
+  peers.apply({ t: "update", ...from(), seq: 2, d: [[7, 0, 1, 0, 0, 0, 0]], p: [] }, 0, 0);
   deepEqual(refused, ["fleet_mismatch", "duplicate_id", "bad_endpoint", "bad_endpoint"]);
   deepEqual([...peers.mismatched], ["x"]);
   equal(book.peers[0].seqs, 0);
@@ -131,12 +162,12 @@ Deno.test("peer book: peers' prefix blocks reach the core's index; scrapes subtr
   equal(d.decode, 1, "the endpoint holding the prefix wins");
   ok(d.uncachedTokens < 2048, `cached blocks count: ${d.uncachedTokens}`);
   peers.apply(
-    { t: "heartbeat", ...from(), seq: 2, load: [[0, 4, 40, 0, 0], [0, 0, 0, 0, 0]] },
+    { t: "heartbeat", ...from(), seq: 2, load: [[0, 4, 40, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },
     0,
     0,
   );
   book.scraped(0, 5, 50, 0, 100, 0);
-  deepEqual(book.external[0], { queued: 0, seqs: 1, kv: 10, pre: 0, pending: 0 });
+  deepEqual(book.external[0], { queued: 0, seqs: 1, kv: 10, pre: 0, pending: 0, pendingSeqs: 0 });
   equal(core.state.activeSeqs[0], 5, "peer 4 + external 1: nothing counted twice");
 });
 
@@ -150,6 +181,19 @@ Deno.test("sync messages: malformed input gets an error naming the problem", () 
     () => decodeMessage(bytes(JSON.stringify({ ...m, t: "update", seq: 1, d: [[0, "x"]], p: [] }))),
     /malformed at 'd\.0/,
   );
+  // The five-element load vectors and six-element update rows from before pendingSeqs.
+  const old = { ...m, seq: 1 };
+  throws(
+    () => decodeMessage(bytes(JSON.stringify({ ...old, t: "heartbeat", load: [[0, 0, 0, 0, 0]] }))),
+    /malformed at 'load\.0/,
+  );
+  throws(
+    () =>
+      decodeMessage(bytes(JSON.stringify({ ...old, t: "update", d: [[0, 0, 0, 0, 0, 0]], p: [] }))),
+    /malformed at 'd\.0/,
+  );
+  const current: SyncMessage = { ...old, t: "update", d: [[0, 1, 2, 3, 4, 5, 6]], p: [] };
+  deepEqual(decodeMessage(encode(current)), current);
 });
 
 Deno.test("sync config: a bad URL or timeouts that cannot work are refused by name", () => {

@@ -9,6 +9,10 @@ import type { RunSummary } from "../../src/metrics/run_metrics.ts";
 import { runComparison } from "../../src/sim/run.ts";
 import type { PolicyName } from "../../src/core/policies.ts";
 import { engineBlocks } from "../../src/sim/prefix_knowledge.ts";
+import { policyFor } from "../../src/sim/run.ts";
+import { buildFleet } from "../../src/sim/fleet.ts";
+import { RouterSet } from "../../src/sim/router_set.ts";
+import { Rng } from "../../src/workload/rng.ts";
 import { trace } from "./_run.ts";
 
 const MOONCAKE = "tests/fixtures/data/mooncake_conversation_head2500.jsonl";
@@ -112,4 +116,52 @@ Deno.test("replicas that never sync hit the prefix cache no more often than one 
     apart.prefix.hitRate <= shared.prefix.hitRate,
     `8 unsynced replicas ${apart.prefix.hitRate} > shared ${shared.prefix.hitRate}`,
   );
+});
+
+Deno.test("replicas: a disaggregated request's pending sequence is accounted, and synced, until its prefill is done", () => {
+  const config = resolveSimConfig({
+    layout: "dual",
+    prefillGpus: [0],
+    decodeGpus: [1],
+    router: { replicas: 2, syncDelayMs: 0, implementation: "reference" },
+  });
+  const fleet = buildFleet(config);
+  const set = new RouterSet(
+    config,
+    fleet,
+    policyFor("predictive", config, fleet),
+    new Rng(1),
+    (_ms, fn) => fn(),
+  );
+  const [a, b] = set.routers;
+  const req = (id: number) => ({
+    id,
+    arrivalMs: 0,
+    promptTokens: 2000,
+    outputTokens: 8,
+    prefixBlocks: [],
+  });
+  const r = a.route(req(0), 0)!;
+  ok(r.decision.disaggregated);
+  const d = r.decision.decode;
+  for (const router of [a, b]) {
+    equal(router.core.state.pendingSeqs[d], 1);
+    equal(router.core.state.pendingKv[d], r.decision.requestKvBlocks);
+  }
+  a.prefillDone(r);
+  for (const router of [a, b]) {
+    equal(router.core.state.pendingSeqs[d], 0);
+    equal(router.core.state.pendingKv[d], 0);
+    equal(router.core.state.activeSeqs[d], 1, "still decoding there");
+  }
+  a.finished(r, 8, 10, 100);
+  // Abandoned (shed) while its prefill was still pending: the pending sequence leaves too.
+  const shed = b.route(req(1), 200)!;
+  equal(a.core.state.pendingSeqs[shed.decision.decode], 1);
+  b.abandoned(shed);
+  for (const router of [a, b]) {
+    const s = router.core.state;
+    deepEqual([...s.pendingSeqs.slice(0, 2)], [0, 0]);
+    deepEqual([...s.activeSeqs.slice(0, 2)], [0, 0]);
+  }
 });

@@ -22,11 +22,37 @@
  */
 import { z } from "zod";
 
-/** One endpoint's load as a replica accounts it: queued tokens, seqs, KV, prefilling, pending. */
-export type LoadVector = [queued: number, seqs: number, kv: number, pre: number, pending: number];
+/**
+ * One endpoint's load as a replica accounts it: queued tokens, seqs, KV, prefilling, pending KV
+ * blocks, pending seqs. (`pendingSeqs` was added as the sixth element: a replica without it sends
+ * five-element vectors and six-element update rows, which this one refuses as malformed, and
+ * vice versa; upgrade the replicas of one cluster together.)
+ */
+export type LoadVector = [
+  queued: number,
+  seqs: number,
+  kv: number,
+  pre: number,
+  pending: number,
+  pendingSeqs: number,
+];
+
+/** An update row: an endpoint and the net change of its `LoadVector`, element by element. */
+export type LoadDelta = [
+  endpoint: number,
+  dQueued: number,
+  dSeqs: number,
+  dKv: number,
+  dPre: number,
+  dPending: number,
+  dPendingSeqs: number,
+];
+
+/** Elements of a `LoadVector` (an update row has one more: the endpoint first). */
+export const LOAD_VECTOR_LENGTH = 6;
 
 const count = z.number().finite();
-const loadVector = z.tuple([count, count, count, count, count]);
+const loadVector = z.tuple([count, count, count, count, count, count]);
 const index = z.number().int().min(0);
 const block = z.number().int().min(0).max(0xffffffff);
 const sender = {
@@ -42,8 +68,8 @@ export const syncMessageSchema = z.discriminatedUnion("t", [
     t: z.literal("update"),
     ...sender,
     seq: z.number().int().min(1),
-    /** [endpoint, dQueued, dSeqs, dKv, dPre, dPending] */
-    d: z.array(z.tuple([index, count, count, count, count, count])),
+    /** [endpoint, dQueued, dSeqs, dKv, dPre, dPending, dPendingSeqs] (`LoadDelta`) */
+    d: z.array(z.tuple([index, count, count, count, count, count, count])),
     /** [endpoint, blocks recorded there] */
     p: z.array(z.tuple([index, z.array(block)])),
   }).strict(),

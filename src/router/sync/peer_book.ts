@@ -14,7 +14,13 @@
  * idempotent).
  */
 import type { LoadBook } from "../load_book.ts";
-import type { HeartbeatMessage, LoadVector, SyncMessage, UpdateMessage } from "./messages.ts";
+import {
+  type HeartbeatMessage,
+  LOAD_VECTOR_LENGTH,
+  type LoadVector,
+  type SyncMessage,
+  type UpdateMessage,
+} from "./messages.ts";
 
 export interface Peer {
   readonly id: string;
@@ -80,7 +86,7 @@ export class PeerBook {
         synced: false,
         lastSeen: now,
         lagMs: 0,
-        load: Array.from({ length: this.endpoints }, (): LoadVector => [0, 0, 0, 0, 0]),
+        load: Array.from({ length: this.endpoints }, (): LoadVector => [0, 0, 0, 0, 0, 0]),
       };
       this.peers.set(m.id, peer);
     }
@@ -125,7 +131,7 @@ export class PeerBook {
     let freed = false;
     for (const [i, ...delta] of m.d) {
       const l = peer.load[i];
-      for (let k = 0; k < 5; k++) {
+      for (let k = 0; k < LOAD_VECTOR_LENGTH; k++) {
         l[k] += delta[k];
         if (delta[k] < 0) freed = true;
       }
@@ -170,14 +176,16 @@ export class PeerBook {
       out.kv =
       out.pre =
       out.pending =
+      out.pendingSeqs =
         0;
     for (const p of this.peers.values()) {
-      const [q, s, kv, pre, pending] = p.load[i];
+      const [q, s, kv, pre, pending, pendingSeqs] = p.load[i];
       out.queued += q;
       out.seqs += s;
       out.kv += kv;
       out.pre += pre;
       out.pending += pending;
+      out.pendingSeqs += pendingSeqs;
     }
     this.book.sync(i);
   }

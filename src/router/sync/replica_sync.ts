@@ -21,6 +21,7 @@ import {
   decodeMessage,
   encode,
   fleetFingerprint,
+  type LoadDelta,
   type LoadVector,
   type SnapshotMessage,
   subjects,
@@ -37,6 +38,11 @@ const SNAPSHOT_PAYLOAD_SHARE = 0.8;
 
 export function defaultReplicaId(): string {
   return `r-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** A replica's own load on one endpoint, as the wire carries it. */
+function ownVector(o: LoadBook["own"][number]): LoadVector {
+  return [o.queued, o.seqs, o.kv, o.pre, o.pending, o.pendingSeqs];
 }
 
 export class ReplicaSync {
@@ -75,7 +81,7 @@ export class ReplicaSync {
       },
     }, now);
     const n = endpointUrls.length;
-    this.#published = Array.from({ length: n }, (): LoadVector => [0, 0, 0, 0, 0]);
+    this.#published = Array.from({ length: n }, (): LoadVector => [0, 0, 0, 0, 0, 0]);
     this.metrics = new SyncMetrics(registry, {
       peers: () => this.peers.peers.size,
       connected: () => this.link.connected,
@@ -144,7 +150,7 @@ export class ReplicaSync {
     const o = this.book.own[i], p = this.#published[i];
     if (
       o.queued === p[0] && o.seqs === p[1] && o.kv === p[2] && o.pre === p[3] &&
-      o.pending === p[4]
+      o.pending === p[4] && o.pendingSeqs === p[5]
     ) return;
     this.#dirty.add(i);
     this.#scheduleFlush();
@@ -166,19 +172,20 @@ export class ReplicaSync {
       this.#prefixes = [];
       return;
     }
-    const d: [number, number, number, number, number, number][] = [];
+    const d: LoadDelta[] = [];
     for (const i of this.#dirty) {
       const o = this.book.own[i], p = this.#published[i];
-      const delta: [number, number, number, number, number, number] = [
+      const delta: LoadDelta = [
         i,
         o.queued - p[0],
         o.seqs - p[1],
         o.kv - p[2],
         o.pre - p[3],
         o.pending - p[4],
+        o.pendingSeqs - p[5],
       ];
       if (delta.slice(1).some((v) => v !== 0)) d.push(delta);
-      this.#published[i] = [o.queued, o.seqs, o.kv, o.pre, o.pending];
+      this.#published[i] = ownVector(o);
     }
     this.#dirty.clear();
     const p = this.#prefixes;
@@ -190,7 +197,7 @@ export class ReplicaSync {
   #heartbeat(): void {
     this.flush();
     if (!this.link.connected) return;
-    const load = this.book.own.map((o): LoadVector => [o.queued, o.seqs, o.kv, o.pre, o.pending]);
+    const load = this.book.own.map(ownVector);
     for (let i = 0; i < load.length; i++) this.#published[i] = [...load[i]];
     this.#send({ t: "heartbeat", ...this.#sender(), seq: ++this.#seq, load });
   }
