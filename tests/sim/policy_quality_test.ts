@@ -47,20 +47,31 @@ Deno.test("Mooncake conversation, first 2,500 requests at 1x on 4+4 GPUs: predic
   );
 });
 
-Deno.test("a shared pool at saturation (2 GPUs, chat at 16 req/s, the live league's load): predictive wins goodput, TTFT p95 near round robin's", async () => {
+Deno.test("a shared pool at saturation (2 GPUs, chat at 16 req/s, the live league's load): predictive wins goodput, TTFT p95 near round robin's (medians of 5 seeds)", async () => {
   // Each GPU prefills for itself, so its decode steps carry other requests' prefill chunks. A
   // TPOT ratio against the bare step read those stalls as a slow GPU, largest where the batch
-  // was smallest: the policy crowded one GPU and queued at the router (before: goodput 0.593 vs
-  // round robin's 0.590, TTFT p95 2,011 vs 497 ms; src/core/observed_ratios.ts).
-  const { baseline: rr, optimized: opt } = await compare({
-    layout: "shared",
-    gpus: 2,
-    seed: 2,
-    workload: { kind: "preset", name: "chat", overrides: { requests: 400, ratePerSec: 16 } },
-  });
-  const detail =
-    `goodput ${rr.goodput.fraction} -> ${opt.goodput.fraction}, TTFT p95 ${rr.ttftMs.p95} -> ${opt.ttftMs.p95} ms, router queue p95 ${opt.queueMs.p95} ms`;
-  ok(opt.goodput.fraction > rr.goodput.fraction + 0.05, `goodput not better. ${detail}`);
-  ok(opt.ttftMs.p95 < 1.25 * rr.ttftMs.p95, `TTFT p95 far worse. ${detail}`);
+  // was smallest: the policy crowded one GPU and queued at the router (before, seed 2: goodput
+  // 0.593 vs round robin's 0.590, TTFT p95 2,011 vs 497 ms; src/core/observed_ratios.ts).
+  // Medians over seeds: one seed's TTFT p95 moves by +-25% with any change of the model (ABI 8,
+  // seed 2: 534 -> 657 ms, while the median of seeds 1-5 went 534 -> 526).
+  const rr: RunSummary[] = [], opt: RunSummary[] = [];
+  for (let seed = 1; seed <= 5; seed++) {
+    const runs = await compare({
+      layout: "shared",
+      gpus: 2,
+      seed,
+      workload: { kind: "preset", name: "chat", overrides: { requests: 400, ratePerSec: 16 } },
+    });
+    rr.push(runs.baseline);
+    opt.push(runs.optimized);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const goodput = (runs: RunSummary[]) => median(runs.map((r) => r.goodput.fraction));
+  const ttft95 = (runs: RunSummary[]) => median(runs.map((r) => r.ttftMs.p95));
+  const detail = `medians: goodput ${goodput(rr)} -> ${goodput(opt)}, TTFT p95 ${ttft95(rr)} -> ${
+    ttft95(opt)
+  } ms`;
+  ok(goodput(opt) > goodput(rr) + 0.05, `goodput not better. ${detail}`);
+  ok(ttft95(opt) < 1.25 * ttft95(rr), `TTFT p95 far worse. ${detail}`);
   console.log(detail);
 });
