@@ -275,9 +275,15 @@ function scoreMembers(members: usize, count: i32): f64 {
       const resident = (f64At(base(REGION_DECODE_BASE_MS), d) +
         f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident + perSeq * seqsResident) +
         pmax(0, kvResident - kvLimit) * f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
-      if (!(resident <= stepCeiling)) {
-        setF64(cost, d, Infinity);
-        continue;
+      const excess = resident - stepCeiling;
+      if (excess > 0) {
+        // Past the band: waiting helps only if enough sequences finish within the TTFT SLO.
+        const drain = excess * output * resident /
+          pmax(0, resident - f64At(base(REGION_DECODE_BASE_MS), d));
+        if (drain <= ttftSlo) {
+          setF64(cost, d, Infinity);
+          continue;
+        }
       }
     }
     // decodeLowerBound (reference): no cost of d is below it; an endpoint whose bound is above

@@ -401,6 +401,21 @@ export function policySuite(kind: string, make: CoreFactory): void {
     equal(core.route(req, 0, 1).decode, 1);
   });
 
+  test("SLO admission holds a request only while enough sequences can finish within the TTFT SLO", () => {
+    const core = fleet(make, { disaggregation: "never", slo: { ttftMs: 2000, tpotMs: 20 } }, [
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+    ]);
+    // 10 + 0.01 x (1,330 + reqKv) ~ 24 ms, 2 ms past 22: with 100 output tokens the step is
+    // back under the band in 2 x 100 x 24 / 14 = 343 ms of finishing sequences, so it waits.
+    core.setLoad(0, { activeSeqs: 10, activeKvBlocks: 1330 });
+    equal(core.route({ promptTokens: 1000, outputTokens: 100 }, 0, 1).status, "no-decode-capacity");
+    // With 1,000 output tokens that takes ~3.4 s, past the 2 s TTFT SLO: waiting cannot work.
+    equal(core.route({ promptTokens: 1000, outputTokens: 1000 }, 0, 1).decode, 0);
+    // A base step alone past the band never drains: the request goes.
+    core.setEndpoint(0, { role: "both", ...GPU, decodeBaseMs: 30 });
+    equal(core.route({ promptTokens: 1000, outputTokens: 100 }, 0, 1).decode, 0);
+  });
+
   test("seats: a decode endpoint at its max_num_seqs costs the wait for a seat", () => {
     const core = fleet(make, { disaggregation: "never", slo: OFF }, [
       { role: "both", ...GPU, maxNumSeqs: 8 },

@@ -68,7 +68,11 @@ for (const [kind, make] of IMPLEMENTATIONS) {
             const c = core.config;
             if (c.policy !== "predictive" || !(c.slo.ttftMs > 0 && c.slo.tpotMs > 0)) return true;
             const seqs = s.activeSeqs[e] - s.pendingSeqs[e] + 1;
-            return stepModelMs(s, e, kv, seqs) <= c.slo.tpotMs * (1 + c.slo.band);
+            const step = stepModelMs(s, e, kv, seqs);
+            const excess = step - c.slo.tpotMs * (1 + c.slo.band);
+            // Past the band, a request waits only while enough sequences can finish in time.
+            const drain = excess * req.outputTokens * step / Math.max(0, step - s.decodeBaseMs[e]);
+            return !(excess > 0) || !(drain <= c.slo.ttftMs);
           };
           if (d.status !== "ok") {
             deepEqual([d.prefill, d.decode], [-1, -1]);

@@ -30,7 +30,12 @@ export function decodeEligible(s: CoreState, e: number, reqKv: number): boolean 
 /**
  * SLO admission: with SLOs set, d takes no sequence that would lift its modelled step past
  * the top of the TPOT SLO band (every sequence there would miss): the request waits at the
- * router instead, like one that finds no KV. As for KV room, the step counts the KV and the
+ * router instead, like one that finds no KV, but only while waiting can work: if the sequences
+ * that must finish to bring the step back under the band (excess / the mean sequence's share
+ * of the step) take longer than the TTFT SLO (each finishes about every O x step / n ms), or
+ * never do (the base step alone is past the band), the request goes: before, a TPOT SLO below
+ * the empty-batch step shed every request. Finished sequences are assumed not to be replaced,
+ * which load the router does not place (other routers, direct clients) breaks. As for KV room, the step counts the KV and the
  * sequences resident now, not those still prefilling elsewhere. The step is the model's,
  * without the observed TPOT factor: the factor also carries other requests' prefill chunks,
  * which come and go, and applied here it shut a whole engine for seconds (live: every request
@@ -42,7 +47,12 @@ function withinTpotSlo(s: CoreState, d: number, reqKv: number): boolean {
   if (!(cfg[Cfg.SLO_TTFT_MS] > 0 && tpotSlo > 0)) return true;
   const kv = s.activeKv[d] - s.pendingKv[d] + reqKv;
   const seqs = s.activeSeqs[d] - s.pendingSeqs[d] + 1;
-  return stepModelMs(s, d, kv, seqs) <= tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
+  const step = stepModelMs(s, d, kv, seqs);
+  const excess = step - tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
+  if (!(excess > 0)) return true;
+  // Past the band: waiting helps only if enough sequences finish within the TTFT SLO.
+  const drain = excess * s.request[Req.OUTPUT_TOKENS] * step / pmax(0, step - s.decodeBaseMs[d]);
+  return !(drain <= cfg[Cfg.SLO_TTFT_MS]);
 }
 
 /** Decode endpoint d's scores; `local`, `self`, `remote` are prefill costs. */
