@@ -25,14 +25,20 @@ export type Metrics = Record<MetricKey, number>;
 export const GOODPUT_TIE = 0.005;
 export const TPOT_P99_SLACK = 1.1;
 
+/**
+ * A run's league metrics. A run that served no request has no latency, not 0 ms: its
+ * latencies rank as +Infinity (worst), printed "none served".
+ */
 export function metricsOf(s: RunSummary): Metrics {
+  const served = s.requests.completed > 0;
+  const latency = (x: number) => served ? x : Infinity;
   return {
     goodput: s.goodput.fraction,
-    ttftP50: s.ttftMs.p50,
-    ttftP95: s.ttftMs.p95,
-    ttftP99: s.ttftMs.p99,
-    tpotP50: s.tpotMs.p50,
-    tpotP99: s.tpotMs.p99,
+    ttftP50: latency(s.ttftMs.p50),
+    ttftP95: latency(s.ttftMs.p95),
+    ttftP99: latency(s.ttftMs.p99),
+    tpotP50: latency(s.tpotMs.p50),
+    tpotP99: latency(s.tpotMs.p99),
   };
 }
 

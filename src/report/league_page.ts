@@ -10,6 +10,7 @@ import { esc, pageHead, table, type TableCell } from "./html.ts";
 
 export function fmtMetric(key: keyof Metrics, x: number): string {
   const m = METRICS.find((m) => m.key === key)!;
+  if (x === Infinity) return "none served";
   return x.toLocaleString("en-US", {
     minimumFractionDigits: m.digits,
     maximumFractionDigits: m.digits,

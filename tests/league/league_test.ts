@@ -10,6 +10,8 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { main } from "../../src/cli/main.ts";
 import { POLICY_NAMES } from "../../src/core/policies.ts";
 import type { LeagueResult } from "../../src/league/run.ts";
+import { metricsOf } from "../../src/league/standings.ts";
+import { fmtMetric } from "../../src/report/league_page.ts";
 import { captured } from "../_capture.ts";
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -112,4 +114,18 @@ Deno.test("league: bad input exits 2 with one line naming it", async () => {
     equal(r.code, 2, `${args.join(" ")}: exit ${r.code}, ${r.err}`);
     match(r.err, message, args.join(" "));
   }
+});
+
+Deno.test("league: a run that served nothing ranks last on latency, not first at 0 ms", () => {
+  const fixture = JSON.parse(
+    Deno.readTextFileSync("tests/fixtures/report/driven-run/summary.json"),
+  );
+  const none = structuredClone(fixture);
+  none.requests.completed = 0;
+  none.ttftMs.p95 = 0;
+  const m = metricsOf(none);
+  equal(m.ttftP95, Infinity);
+  equal(m.tpotP99, Infinity);
+  equal(fmtMetric("ttftP95", m.ttftP95), "none served");
+  equal(metricsOf(fixture).ttftP95, fixture.ttftMs.p95);
 });

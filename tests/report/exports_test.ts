@@ -108,6 +108,23 @@ Deno.test("comparison table: ratios against a chosen baseline", () => {
   match(table, /TTFT p50 \(ms\) +│ 183\.5 +│ 91\.8 +│ -50\.0% better/);
 });
 
+Deno.test("a run that served nothing has no latency: n/a, and no change against it", () => {
+  const base = variant(() => {});
+  const none = variant((s) => {
+    s.requests.completed = 0;
+    s.requests.shed = s.requests.total;
+    s.ttftMs.p95 = 0;
+  });
+  const runs = [{ label: "base", summary: base }, { label: "none", summary: none }];
+  const row = (rows: { text: string }[][], label: string) => rows.find((r) => r[0].text === label)!;
+  const { rows } = comparisonCells(runs);
+  deepEqual(row(rows, "TTFT p95 (ms)").slice(2).map((c) => c.text), ["n/a (none served)", ""]);
+  deepEqual(row(rows, "TPOT p99 (ms/token)")[2].text, "n/a (none served)");
+  ok(row(rows, "shed + rejected + failed")[3].text.endsWith("worse"), "counts still compare");
+  const ratios = comparisonCells(runs, { ratios: true }).rows;
+  deepEqual(row(ratios, "TTFT p95 (ms)")[3], { text: "n/a" });
+});
+
 Deno.test("loadSummaries names runs uniquely across comparison directories", async () => {
   const tmp = await Deno.makeTempDir();
   try {

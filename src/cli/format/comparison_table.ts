@@ -12,6 +12,8 @@ interface Row {
   /** Which direction is better, for the change column. */
   readonly better: "lower" | "higher" | "none";
   readonly digits?: number;
+  /** A statistic of served requests: undefined (n/a) in a run that served none. */
+  readonly perRequest?: boolean;
 }
 
 function poolMean(record: Record<string, number>): number {
@@ -20,13 +22,25 @@ function poolMean(record: Record<string, number>): number {
 }
 
 export const COMPARISON_ROWS: readonly Row[] = [
-  { label: "TTFT p50 (ms)", value: (s) => s.ttftMs.p50, better: "lower" },
-  { label: "TTFT p95 (ms)", value: (s) => s.ttftMs.p95, better: "lower" },
-  { label: "TTFT p99 (ms)", value: (s) => s.ttftMs.p99, better: "lower" },
-  { label: "TTFT std (ms)", value: (s) => s.ttftMs.std, better: "lower" },
-  { label: "TPOT p50 (ms/token)", value: (s) => s.tpotMs.p50, better: "lower", digits: 2 },
-  { label: "TPOT p99 (ms/token)", value: (s) => s.tpotMs.p99, better: "lower", digits: 2 },
-  { label: "E2E p50 (ms)", value: (s) => s.e2eMs.p50, better: "lower" },
+  { label: "TTFT p50 (ms)", value: (s) => s.ttftMs.p50, better: "lower", perRequest: true },
+  { label: "TTFT p95 (ms)", value: (s) => s.ttftMs.p95, better: "lower", perRequest: true },
+  { label: "TTFT p99 (ms)", value: (s) => s.ttftMs.p99, better: "lower", perRequest: true },
+  { label: "TTFT std (ms)", value: (s) => s.ttftMs.std, better: "lower", perRequest: true },
+  {
+    label: "TPOT p50 (ms/token)",
+    value: (s) => s.tpotMs.p50,
+    better: "lower",
+    digits: 2,
+    perRequest: true,
+  },
+  {
+    label: "TPOT p99 (ms/token)",
+    value: (s) => s.tpotMs.p99,
+    better: "lower",
+    digits: 2,
+    perRequest: true,
+  },
+  { label: "E2E p50 (ms)", value: (s) => s.e2eMs.p50, better: "lower", perRequest: true },
   {
     label: "SLO goodput (fraction)",
     value: (s) => s.goodput.fraction,
@@ -128,15 +142,24 @@ export function comparisonCells(
     else head.push(`change vs ${runs[base].label}`);
   }
   const rows = COMPARISON_ROWS.map((row) => {
+    // A latency of a run that served nothing is not 0 ms: it does not exist.
+    const served = runs.map((r) => !row.perRequest || r.summary.requests.completed > 0);
     const values = runs.map((r) => row.value(r.summary));
     const cells: Cell[] = [
       { text: row.label },
-      ...values.map((v) => ({ text: format(v, row.digits) })),
+      ...values.map((v, i) => ({ text: served[i] ? format(v, row.digits) : "n/a (none served)" })),
     ];
+    const bothServed = (i: number) => served[base] && served[i];
     if (others.length > 0 && options.ratios) {
-      cells.push(...others.map((i) => ratio(values[base], values[i], row.better)));
+      cells.push(
+        ...others.map((i) =>
+          bothServed(i) ? ratio(values[base], values[i], row.better) : { text: "n/a" }
+        ),
+      );
     } else if (others.length > 0) {
-      const changes = others.map((i) => change(values[base], values[i], row.better));
+      const changes = others.map((i) =>
+        bothServed(i) ? change(values[base], values[i], row.better) : { text: "" }
+      );
       const tones = new Set(changes.map((c) => c.tone));
       cells.push({
         text: changes.map((c) => c.text).join(" / "),
