@@ -193,15 +193,7 @@ export class SimRouter {
   }
 
   /** Another replica's change of its own accounting reached this one. */
-  remoteLoad(
-    e: number,
-    queued: number,
-    seqs: number,
-    kv: number,
-    pre: number,
-    pending: number,
-    pendingSeqs: number,
-  ) {
+  remoteLoad(...[e, queued, seqs, kv, pre, pending, pendingSeqs]: Parameters<ReplicaSink["load"]>) {
     const s = this.core.state;
     this.core.setLoad(e, {
       queuedPrefillTokens: Math.max(0, s.queuedPrefill[e] + queued),
