@@ -8,7 +8,12 @@
  */
 import { createReferenceCore } from "../src/core/reference/mod.ts";
 import { LoadBook } from "../src/router/load_book.ts";
-import { decodeMessage, encode, type SyncMessage } from "../src/router/sync/messages.ts";
+import {
+  decodeMessage,
+  encode,
+  SYNC_PROTOCOL,
+  type SyncMessage,
+} from "../src/router/sync/messages.ts";
 import { PeerBook } from "../src/router/sync/peer_book.ts";
 
 const core = createReferenceCore({ disaggregation: "never" }, { endpoints: 2 });
@@ -23,7 +28,7 @@ for (const i of [0, 1]) {
   });
 }
 const book = new LoadBook(core, 2, 4096, 0.5, 100);
-const sender = { id: "p", epoch: "e", fleet: "2-00000000", at: 0 };
+const sender = { v: SYNC_PROTOCOL, id: "p", epoch: "e", fleet: "2-00000000", at: 0 };
 const peers = new PeerBook(book, { ...sender, id: "me" }, 2, () => {}, () => {});
 peers.apply(
   { t: "heartbeat", ...sender, seq: 0, load: [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]] },

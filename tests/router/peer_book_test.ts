@@ -11,6 +11,7 @@ import {
   decodeMessage,
   encode,
   fleetFingerprint,
+  SYNC_PROTOCOL,
   type SyncMessage,
   SyncMessageError,
 } from "../../src/router/sync/messages.ts";
@@ -34,7 +35,7 @@ function setup() {
   return { core, book, peers, refused, freed: () => freed };
 }
 
-const from = (id = "p1", epoch = "e1") => ({ id, epoch, fleet: FLEET, at: 0 });
+const from = (id = "p1", epoch = "e1") => ({ v: SYNC_PROTOCOL, id, epoch, fleet: FLEET, at: 0 });
 
 Deno.test("peer book: a heartbeat sets the peer's load, updates in sequence move it, the core sees the sum", () => {
   const { core, book, peers } = setup();
@@ -142,11 +143,24 @@ Deno.test("peer book: a silent peer times out, a bye drops at once, a restarted 
 Deno.test("peer book: other fleets, our own id and out-of-range endpoints are refused", () => {
   const { book, peers, refused } = setup();
   peers.apply(
-    { t: "heartbeat", id: "x", epoch: "e", fleet: "3-deadbeef", at: 0, seq: 1, load: [] },
+    {
+      t: "heartbeat",
+      v: SYNC_PROTOCOL,
+      id: "x",
+      epoch: "e",
+      fleet: "3-deadbeef",
+      at: 0,
+      seq: 1,
+      load: [],
+    },
     0,
     0,
   );
-  peers.apply({ t: "hello", id: "me", epoch: "other", fleet: FLEET, at: 0 }, 0, 0);
+  peers.apply(
+    { t: "hello", v: SYNC_PROTOCOL, id: "me", epoch: "other", fleet: FLEET, at: 0 },
+    0,
+    0,
+  );
   peers.apply({ t: "heartbeat", ...from(), seq: 1, load: [[0, 1, 0, 0, 0, 0]] }, 0, 0);
   peers.apply({ t: "update", ...from(), seq: 2, d: [[7, 0, 1, 0, 0, 0, 0]], p: [] }, 0, 0);
   deepEqual(refused, ["fleet_mismatch", "duplicate_id", "bad_endpoint", "bad_endpoint"]);
@@ -176,12 +190,24 @@ Deno.test("sync messages: malformed input gets an error naming the problem", () 
   deepEqual(decodeMessage(encode(m)), m);
   const bytes = (s: string) => new TextEncoder().encode(s);
   throws(() => decodeMessage(bytes("{nope")), (e) => e instanceof SyncMessageError);
-  throws(() => decodeMessage(bytes('{"t":"update","id":"a"}')), /malformed at/);
+  throws(() => decodeMessage(bytes('{"t":"update","v":2,"id":"a"}')), /malformed at/);
   throws(
     () => decodeMessage(bytes(JSON.stringify({ ...m, t: "update", seq: 1, d: [[0, "x"]], p: [] }))),
     /malformed at 'd\.0/,
   );
-  // The five-element load vectors and six-element update rows from before pendingSeqs.
+  // A replica from before pendingSeqs (protocol 1: no version field, five-element vectors) is
+  // refused by name, with the reason the metrics count.
+  const { v: _v, ...unversioned } = m;
+  throws(
+    () => decodeMessage(bytes(JSON.stringify({ ...unversioned, t: "heartbeat", load: [] }))),
+    (e) =>
+      e instanceof SyncMessageError && e.reason === "version" &&
+      /replica 'p1' speaks sync protocol 1 \(no version field\), this replica speaks 2/.test(
+        e.message,
+      ),
+  );
+  throws(() => decodeMessage(bytes(JSON.stringify({ ...m, v: 3 }))), /speaks sync protocol 3/);
+  // This version's shape is still checked: five-element vectors, six-element update rows.
   const old = { ...m, seq: 1 };
   throws(
     () => decodeMessage(bytes(JSON.stringify({ ...old, t: "heartbeat", load: [[0, 0, 0, 0, 0]] }))),

@@ -23,10 +23,15 @@
 import { z } from "zod";
 
 /**
+ * The sync protocol every message carries as `v`. 1 (no `v` field): five-element load vectors;
+ * 2: `pendingSeqs` added as the sixth. A replica refuses a message of another version, naming
+ * both (`SyncMessageError`, reason "version"): upgrade the replicas of one cluster together.
+ */
+export const SYNC_PROTOCOL: 2 = 2;
+
+/**
  * One endpoint's load as a replica accounts it: queued tokens, seqs, KV, prefilling, pending KV
- * blocks, pending seqs. (`pendingSeqs` was added as the sixth element: a replica without it sends
- * five-element vectors and six-element update rows, which this one refuses as malformed, and
- * vice versa; upgrade the replicas of one cluster together.)
+ * blocks, pending seqs.
  */
 export type LoadVector = [
   queued: number,
@@ -56,6 +61,7 @@ const loadVector = z.tuple([count, count, count, count, count, count]);
 const index = z.number().int().min(0);
 const block = z.number().int().min(0).max(0xffffffff);
 const sender = {
+  v: z.literal(SYNC_PROTOCOL),
   id: z.string().min(1).max(128),
   epoch: z.string().min(1).max(64),
   fleet: z.string().min(1).max(64),
@@ -96,6 +102,9 @@ export type SnapshotMessage = Extract<SyncMessage, { t: "snapshot" }>;
 
 export class SyncMessageError extends Error {
   override name = "SyncMessageError";
+  constructor(message: string, readonly reason: "malformed" | "version" = "malformed") {
+    super(message);
+  }
 }
 
 const decoder = new TextDecoder();
@@ -116,6 +125,17 @@ export function decodeMessage(bytes: Uint8Array): SyncMessage {
     throw new SyncMessageError(
       `a ${what} is not JSON (${(e as Error).message}): '${text.slice(0, 80)}'`,
     );
+  }
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const { v, id } = json as { v?: unknown; id?: unknown };
+    if (v !== SYNC_PROTOCOL) {
+      throw new SyncMessageError(
+        `a ${what} from replica '${String(id)}' speaks sync protocol ${
+          v === undefined ? "1 (no version field)" : JSON.stringify(v)
+        }, this replica speaks ${SYNC_PROTOCOL}: run the same pdroute version on every replica`,
+        "version",
+      );
+    }
   }
   const parsed = syncMessageSchema.safeParse(json);
   if (!parsed.success) {

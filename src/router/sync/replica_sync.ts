@@ -25,6 +25,7 @@ import {
   type LoadVector,
   type SnapshotMessage,
   subjects,
+  SYNC_PROTOCOL,
   type SyncMessage,
   SyncMessageError,
 } from "./messages.ts";
@@ -128,7 +129,9 @@ export class ReplicaSync {
       message = decodeMessage(m.data);
     } catch (e) {
       if (!(e instanceof SyncMessageError)) throw e;
-      this.metrics.refused.inc({ reason: "malformed" });
+      this.metrics.refused.inc({
+        reason: e.reason === "version" ? "version_mismatch" : "malformed",
+      });
       this.lastError = e.message;
       return;
     }
@@ -209,7 +212,7 @@ export class ReplicaSync {
   }
 
   #sender() {
-    return { id: this.id, epoch: this.epoch, fleet: this.fleet, at: Date.now() };
+    return { v: SYNC_PROTOCOL, id: this.id, epoch: this.epoch, fleet: this.fleet, at: Date.now() };
   }
 
   /** The prefix mirror, newest blocks kept when it would not fit NATS's payload limit. */

@@ -1,7 +1,7 @@
 /**
  * The replica sync's Prometheus metrics, registered in the router's registry:
  * `pdroute_sync_messages_sent_total{kind}`, `pdroute_sync_messages_received_total{kind}`,
- * `pdroute_sync_refused_total{reason}` (malformed, fleet_mismatch, duplicate_id, bad_endpoint,
+ * `pdroute_sync_refused_total{reason}` (malformed, version_mismatch, fleet_mismatch, duplicate_id, bad_endpoint,
  * gap, not_connected: what was not applied or not sent), `pdroute_sync_peers`,
  * `pdroute_sync_connected` (1 while NATS is reachable), `pdroute_sync_lag_seconds` (sender
  * wall clock to receiver's, so it includes clock skew between hosts), and
