@@ -27,7 +27,7 @@ import { z } from "zod";
  * 2: `pendingSeqs` added as the sixth. A replica refuses a message of another version, naming
  * both (`SyncMessageError`, reason "version"): upgrade the replicas of one cluster together.
  */
-export const SYNC_PROTOCOL: 2 = 2;
+export const SYNC_PROTOCOL = 2 as const;
 
 /**
  * One endpoint's load as a replica accounts it: queued tokens, seqs, KV, prefilling, pending KV
