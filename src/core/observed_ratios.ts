@@ -5,6 +5,7 @@
  * predicted at 0.1 ms and measured at 30 ms cannot swing it.
  */
 import { MAX_OBSERVED_RATIO } from "./endpoints.ts";
+import { stepModelMs as modelStepMs } from "./reference/model.ts";
 import type { ScoringCore } from "./scoring_core.ts";
 
 /** The least ratio reported: 0 means "no observation" to the core. */
@@ -122,8 +123,7 @@ export class ObservedTimes {
     now: number,
   ): void {
     const s = this.core.state;
-    const stepNow = s.decodeBaseMs[d] + s.decodeMsPerBlock[d] * s.activeKv[d] +
-      s.decodeMsPerSeq[d] * s.activeSeqs[d];
+    const stepNow = modelStepMs(s, d, s.activeKv[d], s.activeSeqs[d]);
     const stalls = (this.#prefilled[d] - mark) * s.prefillMsPerToken[d] /
       Math.max(1, outputTokens - 1);
     const weight = Math.min(1, (outputTokens - 1) / TPOT_FULL_SAMPLE_TOKENS);

@@ -23,6 +23,7 @@
 import type { RouteDecision } from "../core/request.ts";
 import type { ScoringCore } from "../core/scoring_core.ts";
 import { ObservedTimes } from "../core/observed_ratios.ts";
+import { stepModelMs } from "../core/reference/model.ts";
 import { PrefixMirror } from "./prefix_mirror.ts";
 
 interface Load {
@@ -224,8 +225,7 @@ export class LoadBook {
       this.#observed.ttft(i, ttftMs, predicted, now);
     }
     if (tpotMs !== null && !(s.tpotObs[i] > 0 && fresh(s.tpotObsAt[i]))) {
-      const predicted = s.decodeBaseMs[i] + s.decodeMsPerBlock[i] * s.activeKv[i] +
-        s.decodeMsPerSeq[i] * s.activeSeqs[i];
+      const predicted = stepModelMs(s, i, s.activeKv[i], s.activeSeqs[i]);
       this.#observed.tpot(i, tpotMs, predicted, now);
     }
   }

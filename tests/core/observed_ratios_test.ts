@@ -1,6 +1,15 @@
 import { equal } from "node:assert/strict";
 import { ObservedRatios, ObservedTimes } from "../../src/core/observed_ratios.ts";
 import type { ScoringCore } from "../../src/core/scoring_core.ts";
+import { Cfg } from "../../src/core/abi.ts";
+import { encodeConfig, resolvePolicyConfig } from "../../src/core/config.ts";
+
+/** A default policy config as the core's config region holds it. */
+function policyConfig(): Float64Array {
+  const out = new Float64Array(Cfg.COUNT);
+  encodeConfig(resolvePolicyConfig({}), out);
+  return out;
+}
 
 /** The part of a core ObservedTimes reads and writes. */
 function fakeCore(msPerToken: number, baseMs: number) {
@@ -12,6 +21,9 @@ function fakeCore(msPerToken: number, baseMs: number) {
       decodeMsPerSeq: [0],
       activeKv: [0],
       activeSeqs: [0],
+      kvCapacity: [1000],
+      slabMsPerBlock: [0],
+      config: policyConfig(),
       prefillMsPerToken: [msPerToken],
     },
     setLoad: (_e: number, load: { tpotObservedRatio?: number }) => written.push(load),
