@@ -11,12 +11,12 @@ import {
   CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
   CFG_TTFT_OBSERVED_WEIGHT, CTR_DECODE_POOL_COUNT, DISAGGREGATION_ALWAYS,
   DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
-  LINKCLASS_PCIE, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, ROLE_DECODE, ROLE_PREFILL,
+  LINKCLASS_PCIE, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, ROLE_BOTH, ROLE_DECODE, ROLE_PREFILL,
 } from "./abi";
 import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COST,
   REGION_COST_PER_HOUR, REGION_COUNTERS, REGION_DECODE_BASE_MS, REGION_DECODE_MS_PER_BLOCK,
-  REGION_DECODE_MS_PER_SEQ, REGION_PENDING_SEQS,
+  REGION_DECODE_MS_PER_SEQ, REGION_EXTERNAL_SEQS, REGION_PENDING_SEQS,
   REGION_DECODE_POOL, REGION_DECODE_SAMPLE, REGION_DOMAIN, REGION_GROUP_MIN, REGION_HEALTHY,
   REGION_HOST, REGION_HOST_KV_FREE, REGION_KV_CAPACITY, REGION_MAX_SEQS,
   REGION_NUMA, REGION_PENDING_KV,
@@ -57,6 +57,8 @@ let sloBand: f64 = 0;
 let penalty: f64 = 0;
 /** Admission: the highest step a sequence may lift an endpoint to (Infinity without SLOs). */
 let stepCeiling: f64 = Infinity;
+/** batchMean (reference) of the members scoreMembers last scored: set there, read by scoreOne. */
+let batchMean: f64 = 0;
 
 export function prepareDecode(kv: f64, minAll: f64, at: f64): void {
   const cfg = base(REGION_CONFIG);
@@ -144,9 +146,10 @@ export let viewUseRemote: bool = false;
   // step of waiting: prefillTimeMs) plus the stall it imposes on d's decodes.
   const ownLocal = ridingStep((q + u) * mpt * ttftScale, stepNow);
   const stall = u * mpt;
-  const prefillStall = interference * seqs * stall;
-  const local = ownLocal + prefillStall;
   const considerRemote = always ? anyPrefill : conditional && anyPrefill && u >= localMax;
+  // The stall placement can avoid (reference): d's batch with a remote path, else the mean.
+  const prefillStall = interference * (considerRemote ? seqs : batchMean) * stall;
+  const local = ownLocal + prefillStall;
   let remote = Infinity;
   let self = Infinity; // only read when remote is considered
   if (considerRemote) {
@@ -168,7 +171,9 @@ export let viewUseRemote: bool = false;
   const excess = seqs + 1 - seats;
   const seatWait = seats > 0 && excess > 0 ? excess * output * stepNow / seats : 0;
   // The delay the request's KV imposes on d's running sequences over its output.
-  const decodeInterference = interference * seqs * output * (step - stepNow);
+  // A shared endpoint's sequence slows a batch wherever it decodes: the mean batch.
+  const slowed = i32At(base(REGION_ROLE), d) == ROLE_BOTH ? batchMean : seqs;
+  const decodeInterference = interference * slowed * output * (step - stepNow);
   const common = output * step + decodeInterference +
     f64At(base(REGION_COST_PER_HOUR), d) * costWeight + seatWait;
   let sloLocal: f64 = 0;
@@ -251,6 +256,16 @@ function scoreMembers(members: usize, count: i32): f64 {
   const cost = base(REGION_COST);
   let best = Infinity;
   let threshold = Infinity;
+  // batchMean (reference): the healthy members' mean running batch, summed in member order.
+  let sum: f64 = 0;
+  let healthy: i32 = 0;
+  for (let j = 0; j < count; j++) {
+    const e = i32At(members, j);
+    if (i32At(base(REGION_HEALTHY), e) == 0) continue;
+    sum += f64At(base(REGION_ACTIVE_SEQS), e);
+    healthy++;
+  }
+  batchMean = healthy > 0 ? sum / <f64>healthy : 0;
   for (let j = 0; j < count; j++) {
     const d = i32At(members, j);
     if (i32At(base(REGION_HEALTHY), d) == 0) {
@@ -269,20 +284,26 @@ function scoreMembers(members: usize, count: i32): f64 {
     const seqs = f64At(base(REGION_ACTIVE_SEQS), d);
     const perSeq = f64At(base(REGION_DECODE_MS_PER_SEQ), d);
     // withinTpotSlo (reference): SLO admission on the model's step with the resident KV and
-    // sequences.
+    // sequences; the observed factor and the external sequences can only release.
     if (sloOn) {
       const seqsResident = seqs - f64At(base(REGION_PENDING_SEQS), d) + 1;
-      const resident = (f64At(base(REGION_DECODE_BASE_MS), d) +
-        f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident + perSeq * seqsResident) +
-        pmax(0, kvResident - kvLimit) * f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
-      const excess = resident - stepCeiling;
-      if (excess > 0) {
-        // Past the band: waiting helps only if enough sequences finish within the TTFT SLO.
-        const drain = excess * output * resident /
-          pmax(0, resident - f64At(base(REGION_DECODE_BASE_MS), d));
-        if (drain <= ttftSlo) {
-          setF64(cost, d, Infinity);
-          continue;
+      const baseMs = f64At(base(REGION_DECODE_BASE_MS), d);
+      const modelStep = baseMs + f64At(base(REGION_DECODE_MS_PER_BLOCK), d) * kvResident +
+        perSeq * seqsResident;
+      const overflow = pmax(0, kvResident - kvLimit) * f64At(base(REGION_SLAB_MS_PER_BLOCK), d);
+      const resident = modelStep + overflow;
+      if (resident - stepCeiling > 0) {
+        const excess = (modelStep * scale + overflow) - stepCeiling;
+        if (excess > 0) {
+          // Past the band: waiting helps only if enough placed sequences finish within the
+          // TTFT SLO.
+          const placed = pmax(0, seqsResident - f64At(base(REGION_EXTERNAL_SEQS), d));
+          const drain = excess * output * resident * seqsResident /
+            (pmax(0, resident - baseMs) * placed);
+          if (drain <= ttftSlo) {
+            setF64(cost, d, Infinity);
+            continue;
+          }
         }
       }
     }

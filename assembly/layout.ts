@@ -63,7 +63,8 @@ export const REGION_NODE_TIER: i32 = 54;
 export const REGION_MATCHED_HOST: i32 = 55;
 export const REGION_DECODE_MS_PER_SEQ: i32 = 56;
 export const REGION_PENDING_SEQS: i32 = 57;
-export const REGION_COUNT: i32 = 58;
+export const REGION_EXTERNAL_SEQS: i32 = 58;
+export const REGION_COUNT: i32 = 59;
 
 // Capacities, set once by `init`.
 export let capEndpoints: i32 = 0;
@@ -224,6 +225,7 @@ export function regionLength(id: i32): i32 {
     case REGION_MATCHED_HOST:
     case REGION_DECODE_MS_PER_SEQ:
     case REGION_PENDING_SEQS:
+    case REGION_EXTERNAL_SEQS:
       return capEndpoints;
     case REGION_NODE_TIER:
       return capPrefixEntries;

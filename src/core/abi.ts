@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a region, slot or status changes meaning. Checked at load. */
-export const ABI_VERSION = 8;
+export const ABI_VERSION = 9;
 
 /** Status codes returned by `route`, `planMigrations` (when negative) and `init`. */
 export const Status = {
@@ -230,6 +230,9 @@ export const REGIONS = [
   // and of the active sequences those still prefilling elsewhere (not yet in the batch).
   { name: "decodeMsPerSeq", type: "f64", length: (c) => c.endpoints },
   { name: "pendingSeqs", type: "f64", length: (c) => c.endpoints },
+  // ABI 9: of the active sequences, those no router this core coordinates with placed (other
+  // clients, scraped): their finishes are refilled by their own clients (SLO admission's drain).
+  { name: "externalSeqs", type: "f64", length: (c) => c.endpoints },
 ] as const satisfies readonly {
   name: string;
   type: ElementType;

@@ -78,6 +78,13 @@ export interface EndpointLoad {
   /** Of `activeSeqs`, the requests still prefilling elsewhere (not yet in the decode batch). */
   readonly pendingSeqs?: number;
   /**
+   * Of `activeSeqs`, the sequences no router this core coordinates with placed (clients sent
+   * straight to the engine, other routers: scraped running + waiting minus the router's own and
+   * its replicas'). Their clients refill the seats they free, so SLO admission does not count
+   * on their finishing (docs/POLICY.md, "Eligibility"). Hosts that see none pass 0.
+   */
+  readonly externalSeqs?: number;
+  /**
    * The engine's own counts, as last scraped (vLLM `num_requests_waiting`,
    * `num_requests_running`, `kv_cache_usage_perc` as a 0..1 fraction), and when; stale after
    * `telemetryMaxAgeMs`. Peer policies that read engine metrics (llm-d) score with these.
@@ -156,6 +163,7 @@ function clearEndpoint(s: CoreState, i: number): void {
   s.maxBatchedTokens[i] = 0;
   s.pendingKv[i] = 0;
   s.pendingSeqs[i] = 0;
+  s.externalSeqs[i] = 0;
 }
 
 export function requireEndpoint(s: CoreState, context: string, i: number): number {
@@ -206,7 +214,7 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   const ttftAt = load.ttftObservedAtMs, tpotAt = load.tpotObservedAtMs;
   const pre = load.prefillSeqs, waiting = load.waitingRequests, running = load.runningRequests;
   const usage = load.kvUsage, metricsAt = load.metricsAtMs, pending = load.pendingKvBlocks;
-  const pendingSeqs = load.pendingSeqs;
+  const pendingSeqs = load.pendingSeqs, externalSeqs = load.externalSeqs;
   if (!loadIsValid(s, i, load)) rejectLoad(s, i, load);
   if (load.healthy !== undefined) s.healthy[i] = load.healthy ? 1 : 0;
   if (q !== undefined) s.queuedPrefill[i] = q;
@@ -224,6 +232,7 @@ export function setLoad(s: CoreState, i: number, load: EndpointLoad): void {
   if (metricsAt !== undefined) s.metricsAt[i] = metricsAt;
   if (pending !== undefined) s.pendingKv[i] = pending;
   if (pendingSeqs !== undefined) s.pendingSeqs[i] = pendingSeqs;
+  if (externalSeqs !== undefined) s.externalSeqs[i] = externalSeqs;
 }
 
 /** `setLoad`'s checks without messages (no more permissive than `rejectLoad`). */
@@ -236,7 +245,7 @@ function loadIsValid(s: CoreState, i: number, load: EndpointLoad): boolean {
     optionalCount(load.prefillSeqs) && optionalCount(load.waitingRequests) &&
     optionalCount(load.runningRequests) && optionalCount(load.kvUsage) &&
     optionalTime(load.metricsAtMs) && optionalCount(load.pendingKvBlocks) &&
-    optionalCount(load.pendingSeqs) &&
+    optionalCount(load.pendingSeqs) && optionalCount(load.externalSeqs) &&
     (load.healthy === undefined || typeof load.healthy === "boolean");
 }
 
@@ -274,6 +283,7 @@ function rejectLoad(s: CoreState, i: number, load: EndpointLoad): void {
     requireFinite(ctx, "pendingKvBlocks", load.pendingKvBlocks);
   }
   if (load.pendingSeqs !== undefined) requireFinite(ctx, "pendingSeqs", load.pendingSeqs);
+  if (load.externalSeqs !== undefined) requireFinite(ctx, "externalSeqs", load.externalSeqs);
   if (load.healthy !== undefined && typeof load.healthy !== "boolean") {
     throw new PolicyInputError(
       `${ctx}: 'healthy' must be a boolean: current value is ${load.healthy}`,

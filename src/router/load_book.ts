@@ -288,6 +288,7 @@ export class LoadBook {
       prefillSeqs: own.pre + Math.max(0, peer.pre),
       pendingKvBlocks: own.pending + Math.max(0, peer.pending),
       pendingSeqs: own.pendingSeqs + Math.max(0, peer.pendingSeqs),
+      externalSeqs: ext.seqs,
     });
     this.onChange?.(i);
   }

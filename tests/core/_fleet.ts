@@ -58,6 +58,7 @@ export const loadArb: fc.Arbitrary<EndpointLoad> = fc.record({
   prefillSeqs: fc.integer({ min: 0, max: 3 }),
   pendingKvBlocks: fc.constantFrom(0, 50, 900),
   pendingSeqs: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 50 })),
+  externalSeqs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 60 })),
 }, { requiredKeys: [] });
 
 const blockIdArb = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constant(0xffffffff));

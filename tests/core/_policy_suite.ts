@@ -314,21 +314,46 @@ export function policySuite(kind: string, make: CoreFactory): void {
     ok(d.costMs > d.ttftMs + 100 * d.tpotMs, "cost includes the delay imposed on others");
   });
 
-  test("interference: extra KV on a crowded endpoint costs its running sequences", () => {
-    const specs: EndpointSpec[] = [{ role: "both", ...GPU, decodeMsPerKvBlock: 0.01 }, {
-      role: "both",
-      ...GPU,
-      decodeMsPerKvBlock: 0.01,
-    }];
+  test("interference: extra KV on a crowded decode endpoint costs its running sequences", () => {
+    const decode: EndpointSpec = { role: "decode", ...GPU, decodeMsPerKvBlock: 0.01 };
+    const specs: EndpointSpec[] = [{ role: "prefill", ...GPU }, decode, decode];
     const req: RouteRequest = { promptTokens: 1000, outputTokens: 500 };
-    const core = fleet(make, { disaggregation: "never", interferenceWeight: 1, slo: OFF }, specs);
-    // Same KV and step time on both; endpoint 0 shares it among many more sequences.
-    core.setLoad(0, { activeSeqs: 60, activeKvBlocks: 3000 });
-    core.setLoad(1, { activeSeqs: 2, activeKvBlocks: 3000 });
-    deepEqual(spread(core, req, "decode"), new Set([1]));
-    core.configure({ disaggregation: "never", interferenceWeight: 0, slo: OFF });
+    const core = fleet(make, { disaggregation: "always", interferenceWeight: 1, slo: OFF }, specs);
+    // Same KV and step time on both; endpoint 1 shares it among many more sequences.
+    core.setLoad(1, { activeSeqs: 60, activeKvBlocks: 3000 });
+    core.setLoad(2, { activeSeqs: 2, activeKvBlocks: 3000 });
+    deepEqual(spread(core, req, "decode"), new Set([2]));
+    core.configure({ disaggregation: "always", interferenceWeight: 0, slo: OFF });
     const picks = spread(core, req, "decode");
-    ok(picks.has(0), "without the interference term the crowding is invisible");
+    ok(picks.has(1), "without the interference term the crowding is invisible");
+  });
+
+  test("interference on a shared pool: the smaller batch does not take the long prompts", () => {
+    // Every prefill on a shared pool stalls a batch wherever it runs, and every sequence slows
+    // one: both are priced at the members' mean batch, so the queue and the step decide.
+    const shared: EndpointSpec = { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 };
+    const core = fleet(make, { disaggregation: "never", interferenceWeight: 1, slo: OFF }, [
+      shared,
+      shared,
+    ]);
+    const req: RouteRequest = { promptTokens: 5000, outputTokens: 100 };
+    // 1 decodes 2 sequences but has 5,000 tokens (500 ms) queued; 0 decodes 60 with none.
+    // Priced at each one's own batch, the 500 ms stall would cost 0 58 x 500 ms more.
+    core.setLoad(0, { activeSeqs: 60, activeKvBlocks: 3000 });
+    core.setLoad(1, { activeSeqs: 2, activeKvBlocks: 3000, queuedPrefillTokens: 5000 });
+    deepEqual(spread(core, req, "decode"), new Set([0]));
+    // Where the prefill can go remote, a local one costs d's own batch (conditional).
+    const core2 = fleet(make, {
+      disaggregation: "conditional",
+      localPrefillMaxTokens: 512,
+      interferenceWeight: 1,
+      slo: OFF,
+    }, [{ role: "prefill", ...GPU }, shared]);
+    core2.setLoad(0, { queuedPrefillTokens: 4000 });
+    core2.setLoad(1, { activeSeqs: 60, activeKvBlocks: 3000 });
+    equal(core2.route(req, 0, 1).disaggregated, true, "60 stalled sequences: wait for 0");
+    core2.setLoad(1, { activeSeqs: 0, activeKvBlocks: 0 });
+    equal(core2.route(req, 0, 1).disaggregated, false, "an idle batch: prefill locally");
   });
 
   test("SLO: co-runners near their TPOT SLO make a long local prefill pay for their misses", () => {
@@ -414,6 +439,43 @@ export function policySuite(kind: string, make: CoreFactory): void {
     // A base step alone past the band never drains: the request goes.
     core.setEndpoint(0, { role: "both", ...GPU, decodeBaseMs: 30 });
     equal(core.route({ promptTokens: 1000, outputTokens: 100 }, 0, 1).decode, 0);
+  });
+
+  test("SLO admission does not count on the finishing of sequences the router did not place", () => {
+    const core = fleet(make, { disaggregation: "never", slo: { ttftMs: 2000, tpotMs: 20 } }, [
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+    ]);
+    const req: RouteRequest = { promptTokens: 1000, outputTokens: 100 };
+    // As above, ~343 ms of finishing sequences; with 5 of the 10 external, only the router's 5
+    // (and the request) free room as they finish: 11 / 6 x 343 ~ 629 ms, so it still waits.
+    core.setLoad(0, { activeSeqs: 10, activeKvBlocks: 1330, externalSeqs: 5 });
+    equal(core.route(req, 0, 1).status, "no-decode-capacity");
+    // All 10 someone else's: their clients refill what they free, 11 x 343 ms > 2 s: it goes.
+    core.setLoad(0, { externalSeqs: 10 });
+    equal(core.route(req, 0, 1).decode, 0);
+  });
+
+  test("SLO admission holds only while the observed step is past the band too", () => {
+    const core = fleet(make, { disaggregation: "never", slo: { ttftMs: 2000, tpotMs: 20 } }, [
+      { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 },
+    ]);
+    const req: RouteRequest = { promptTokens: 1000, outputTokens: 100 };
+    // The model steps ~24 ms (past 22); measured at 0.5x the model the engine steps ~12 ms.
+    core.setLoad(0, {
+      activeSeqs: 10,
+      activeKvBlocks: 1330,
+      tpotObservedRatio: 0.5,
+      tpotObservedAtMs: 0,
+    });
+    equal(core.route(req, 0, 1).decode, 0, "faster than its model: nothing to wait for");
+    // At 1.05x (~25 ms) waiting works: (25.2 - 22) x 100 x 24 / 14 ~ 550 ms.
+    core.setLoad(0, { tpotObservedRatio: 1.05 });
+    equal(core.route(req, 0, 1).status, "no-decode-capacity");
+    // At 2x (~48 ms) the measured step needs ~4.5 s of finishing sequences: it goes.
+    core.setLoad(0, { tpotObservedRatio: 2 });
+    equal(core.route(req, 0, 1).decode, 0, "slower than its model: waiting cannot work");
+    // Stale (past telemetryMaxAgeMs) it is the model alone: it waits.
+    equal(core.route(req, 5000, 1).status, "no-decode-capacity");
   });
 
   test("seats: a decode endpoint at its max_num_seqs costs the wait for a seat", () => {

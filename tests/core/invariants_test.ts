@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { stepModelMs } from "../../src/core/reference/model.ts";
+import { stepModelMs, stepTimeMs } from "../../src/core/reference/model.ts";
 import { Role } from "../../src/core/abi.ts";
 import type { EndpointLoad, EndpointSpec } from "../../src/core/endpoints.ts";
 import { PolicyInputError } from "../../src/core/errors.ts";
@@ -68,11 +68,15 @@ for (const [kind, make] of IMPLEMENTATIONS) {
             const c = core.config;
             if (c.policy !== "predictive" || !(c.slo.ttftMs > 0 && c.slo.tpotMs > 0)) return true;
             const seqs = s.activeSeqs[e] - s.pendingSeqs[e] + 1;
-            const step = stepModelMs(s, e, kv, seqs);
-            const excess = step - c.slo.tpotMs * (1 + c.slo.band);
-            // Past the band, a request waits only while enough sequences can finish in time.
-            const drain = excess * req.outputTokens * step / Math.max(0, step - s.decodeBaseMs[e]);
-            return !(excess > 0) || !(drain <= c.slo.ttftMs);
+            const top = c.slo.tpotMs * (1 + c.slo.band);
+            const model = stepModelMs(s, e, kv, seqs);
+            // Past the band (model and observed step), a request waits only while enough of
+            // the sequences the router placed can finish in time.
+            const excess = stepTimeMs(s, e, kv, seqs, 0) - top;
+            const placed = Math.max(0, seqs - s.externalSeqs[e]);
+            const drain = excess * req.outputTokens * model * seqs /
+              (Math.max(0, model - s.decodeBaseMs[e]) * placed);
+            return !(model - top > 0) || !(excess > 0) || !(drain <= c.slo.ttftMs);
           };
           if (d.status !== "ok") {
             deepEqual([d.prefill, d.decode], [-1, -1]);

@@ -183,6 +183,7 @@ Deno.test("peer book: peers' prefix blocks reach the core's index; scrapes subtr
   book.scraped(0, 5, 50, 0, 100, 0);
   deepEqual(book.external[0], { queued: 0, seqs: 1, kv: 10, pre: 0, pending: 0, pendingSeqs: 0 });
   equal(core.state.activeSeqs[0], 5, "peer 4 + external 1: nothing counted twice");
+  equal(core.state.externalSeqs[0], 1, "SLO admission does not count on the external one");
 });
 
 Deno.test("sync messages: malformed input gets an error naming the problem", () => {

@@ -22,36 +22,43 @@ import { tieThreshold } from "./pick.ts";
 import { prefillEligible, remoteTtft } from "./prefill_pool.ts";
 import { type Members, sampleMembers } from "./sample.ts";
 
-export function decodeEligible(s: CoreState, e: number, reqKv: number): boolean {
+export function decodeEligible(s: CoreState, e: number, reqKv: number, now: number): boolean {
   return s.healthy[e] !== 0 && (s.role[e] & Role.DECODE) !== 0 && fitsKv(s, e, reqKv) &&
-    withinTpotSlo(s, e, reqKv);
+    withinTpotSlo(s, e, reqKv, now);
 }
 
 /**
  * SLO admission: with SLOs set, d takes no sequence that would lift its modelled step past
  * the top of the TPOT SLO band (every sequence there would miss): the request waits at the
- * router instead, like one that finds no KV, but only while waiting can work: if the sequences
- * that must finish to bring the step back under the band (excess / the mean sequence's share
- * of the step) take longer than the TTFT SLO (each finishes about every O x step / n ms), or
- * never do (the base step alone is past the band), the request goes: before, a TPOT SLO below
- * the empty-batch step shed every request. Finished sequences are assumed not to be replaced,
- * which load the router does not place (other routers, direct clients) breaks. As for KV room, the step counts the KV and the
- * sequences resident now, not those still prefilling elsewhere. The step is the model's,
- * without the observed TPOT factor: the factor also carries other requests' prefill chunks,
- * which come and go, and applied here it shut a whole engine for seconds (live: every request
- * to the other engine until it caught up).
+ * router instead, like one that finds no KV, but only while waiting can work. It cannot when
+ * the step with the observed TPOT factor is not past the band (the engine is faster than its
+ * model), nor when the sequences that must finish to bring that step under the band take
+ * longer than the TTFT SLO to finish, or never do (the base step alone is past the band):
+ * before, a TPOT SLO below the empty-batch step shed every request. Only sequences the router
+ * (or its replicas) placed count as finishing: load nobody here placed (`externalSeqs`, clients
+ * sent straight to the engine) is refilled by its own clients; before, live, with half of 500
+ * closed-loop streams straight at the engines, the routed half was held ~1.95 s at p50.
+ * As for KV room, the step counts the KV and the sequences resident now, not those still
+ * prefilling elsewhere. Whether to hold at all is the model's step, without the factor: the
+ * factor also carries other requests' prefill chunks, which come and go, and applied there
+ * it shut a whole engine for seconds (live: every request to the other engine until it caught
+ * up); here it can only release.
  */
-function withinTpotSlo(s: CoreState, d: number, reqKv: number): boolean {
+function withinTpotSlo(s: CoreState, d: number, reqKv: number, now: number): boolean {
   const cfg = s.config;
   const tpotSlo = cfg[Cfg.SLO_TPOT_MS];
   if (!(cfg[Cfg.SLO_TTFT_MS] > 0 && tpotSlo > 0)) return true;
   const kv = s.activeKv[d] - s.pendingKv[d] + reqKv;
   const seqs = s.activeSeqs[d] - s.pendingSeqs[d] + 1;
-  const step = stepModelMs(s, d, kv, seqs);
-  const excess = step - tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
+  const top = tpotSlo * (1 + cfg[Cfg.SLO_BAND]);
+  const model = stepModelMs(s, d, kv, seqs);
+  if (!(model - top > 0)) return true;
+  const excess = stepTimeMs(s, d, kv, seqs, now) - top;
   if (!(excess > 0)) return true;
-  // Past the band: waiting helps only if enough sequences finish within the TTFT SLO.
-  const drain = excess * s.request[Req.OUTPUT_TOKENS] * step / pmax(0, step - s.decodeBaseMs[d]);
+  // Past the band: waiting helps only if enough placed sequences finish within the TTFT SLO.
+  const placed = pmax(0, seqs - s.externalSeqs[d]);
+  const drain = excess * s.request[Req.OUTPUT_TOKENS] * model * seqs /
+    (pmax(0, model - s.decodeBaseMs[d]) * placed);
   return !(drain <= cfg[Cfg.SLO_TTFT_MS]);
 }
 
@@ -81,6 +88,7 @@ export function scoreDecode(
   minAll: number,
   now: number,
   out: DecodeView,
+  batchMean: number,
 ): void {
   const cfg = s.config;
   const prompt = s.request[Req.PROMPT_TOKENS];
@@ -95,15 +103,20 @@ export function scoreDecode(
   const u = uncachedTokens(s, d, prompt);
   const ownLocal = prefillTimeMs(s, d, u, now);
   const stall = u * s.prefillMsPerToken[d];
-  const prefillStall = w * seqs * stall;
-  const local = ownLocal + prefillStall;
   const considerRemote = mode === Disaggregation.ALWAYS
     ? anyPrefill
     : mode === Disaggregation.CONDITIONAL && anyPrefill && u >= cfg[Cfg.LOCAL_PREFILL_MAX_TOKENS];
+  // The stall placement can avoid: with a remote path the prefill need stall no batch, so a
+  // local one costs d's batch; without one it stalls a batch wherever it runs, and only the
+  // members' mean batch is priced (d's own made the smaller batch take every long prompt).
+  const prefillStall = w * (considerRemote ? seqs : batchMean) * stall;
+  const local = ownLocal + prefillStall;
   const self = prefillEligible(s, d) ? local : Infinity;
   const remote = considerRemote ? remoteTtft(s, d, step, minAll, prompt, self) : Infinity;
   const seatWait = seatWaitMs(s, d, output, stepNow);
-  const decodeInterference = w * seqs * output * (step - stepNow);
+  // Likewise a shared endpoint's sequence slows a batch wherever it decodes.
+  const slowed = s.role[d] === Role.BOTH ? batchMean : seqs;
+  const decodeInterference = w * slowed * output * (step - stepNow);
   const common = output * step + decodeInterference +
     s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR] + seatWait;
   const ttftSlo = cfg[Cfg.SLO_TTFT_MS], tpotSlo = cfg[Cfg.SLO_TPOT_MS];
@@ -212,14 +225,15 @@ function scoreMembers(
 ): number {
   let best = Infinity;
   let threshold = Infinity;
+  const mean = batchMean(s, list, count);
   for (let j = 0; j < count; j++) {
     const d = list[j];
     // An endpoint whose bound is above the tie threshold of the best so far cannot tie.
-    if (!decodeEligible(s, d, reqKv) || decodeLowerBound(s, d, reqKv, now) > threshold) {
+    if (!decodeEligible(s, d, reqKv, now) || decodeLowerBound(s, d, reqKv, now) > threshold) {
       s.cost[d] = Infinity;
       continue;
     }
-    scoreDecode(s, d, reqKv, minAll, now, view);
+    scoreDecode(s, d, reqKv, minAll, now, view, mean);
     const cost = view.cost;
     s.cost[d] = cost;
     if (cost < best) {
@@ -228,6 +242,22 @@ function scoreMembers(
     }
   }
   return best;
+}
+
+/**
+ * The mean running batch (`activeSeqs`) over the healthy endpoints of the decode stage's
+ * members, summed in member order; 0 when none is healthy (then nothing is scored).
+ */
+export function batchMean(s: CoreState, list: Int32Array, count: number): number {
+  let sum = 0;
+  let healthy = 0;
+  for (let j = 0; j < count; j++) {
+    const e = list[j];
+    if (s.healthy[e] === 0) continue;
+    sum += s.activeSeqs[e];
+    healthy++;
+  }
+  return healthy > 0 ? sum / healthy : 0;
 }
 
 /**

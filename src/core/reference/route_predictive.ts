@@ -10,7 +10,7 @@
  */
 import { Cfg, Disaggregation, mix32, PREFILL_DRAW_SALT, Req, Res, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { type DecodeView, scoreDecode, scoreDecodeStage } from "./decode_pool.ts";
+import { batchMean, type DecodeView, scoreDecode, scoreDecodeStage } from "./decode_pool.ts";
 import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model.ts";
 import { pickNearMinimum, tieThreshold } from "./pick.ts";
 import { clearGroups, scoreGroups, scorePrefillStage } from "./prefill_pool.ts";
@@ -87,7 +87,7 @@ function decideWithGroups(
     return writeFailure(res, noPrefill ? Status.NO_PREFILL_CAPACITY : Status.NO_DECODE_CAPACITY);
   }
 
-  scoreDecode(s, d, reqKv, minAll, now, view);
+  scoreDecode(s, d, reqKv, minAll, now, view, batchMean(s, decode.list, decode.count));
   let p = d;
   let transfer = 0;
   if (view.useRemote) {
