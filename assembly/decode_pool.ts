@@ -11,7 +11,7 @@ import {
   CFG_TELEMETRY_MAX_AGE_MS, CFG_TPOT_OBSERVED_WEIGHT,
   CFG_TTFT_OBSERVED_WEIGHT, CTR_DECODE_POOL_COUNT, DISAGGREGATION_ALWAYS,
   DISAGGREGATION_CONDITIONAL, LINKCLASS_CROSS_NUMA, LINKCLASS_NETWORK, LINKCLASS_NVLINK,
-  LINKCLASS_PCIE, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, ROLE_BOTH, ROLE_DECODE, ROLE_PREFILL,
+  LINKCLASS_PCIE, REQ_OUTPUT_TOKENS, REQ_PROMPT_TOKENS, ROLE_DECODE, ROLE_PREFILL,
 } from "./abi";
 import {
   base, capDomains, capHosts, capNumaPerHost, REGION_ACTIVE_KV, REGION_ACTIVE_SEQS, REGION_CONFIG, REGION_COST,
@@ -171,9 +171,8 @@ export let viewUseRemote: bool = false;
   const excess = seqs + 1 - seats;
   const seatWait = seats > 0 && excess > 0 ? excess * output * stepNow / seats : 0;
   // The delay the request's KV imposes on d's running sequences over its output.
-  // A shared endpoint's sequence slows a batch wherever it decodes: the mean batch.
-  const slowed = i32At(base(REGION_ROLE), d) == ROLE_BOTH ? batchMean : seqs;
-  const decodeInterference = interference * slowed * output * (step - stepNow);
+  // The delay the request's KV imposes on d's running sequences over its output.
+  const decodeInterference = interference * seqs * output * (step - stepNow);
   const common = output * step + decodeInterference +
     f64At(base(REGION_COST_PER_HOUR), d) * costWeight + seatWait;
   let sloLocal: f64 = 0;

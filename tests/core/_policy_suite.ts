@@ -329,18 +329,19 @@ export function policySuite(kind: string, make: CoreFactory): void {
   });
 
   test("interference on a shared pool: the smaller batch does not take the long prompts", () => {
-    // Every prefill on a shared pool stalls a batch wherever it runs, and every sequence slows
-    // one: both are priced at the members' mean batch, so the queue and the step decide.
+    // Every prefill on a shared pool stalls a batch wherever it runs: it is priced at the
+    // members' mean batch, so the queue decides (the KV still costs the batch it joins).
     const shared: EndpointSpec = { role: "both", ...GPU, decodeMsPerKvBlock: 0.01 };
     const core = fleet(make, { disaggregation: "never", interferenceWeight: 1, slo: OFF }, [
       shared,
       shared,
     ]);
-    const req: RouteRequest = { promptTokens: 5000, outputTokens: 100 };
-    // 1 decodes 2 sequences but has 5,000 tokens (500 ms) queued; 0 decodes 60 with none.
-    // Priced at each one's own batch, the 500 ms stall would cost 0 58 x 500 ms more.
+    const req: RouteRequest = { promptTokens: 5000, outputTokens: 2 };
+    // 1 decodes 2 sequences but has 10,000 tokens (1 s) queued; 0 decodes 60 with none. Priced
+    // at each one's own batch, the 500 ms stall would cost 0 58 x 500 ms more; the request's
+    // 2 tokens of KV cost 0's 58 extra sequences ~360 ms.
     core.setLoad(0, { activeSeqs: 60, activeKvBlocks: 3000 });
-    core.setLoad(1, { activeSeqs: 2, activeKvBlocks: 3000, queuedPrefillTokens: 5000 });
+    core.setLoad(1, { activeSeqs: 2, activeKvBlocks: 3000, queuedPrefillTokens: 10000 });
     deepEqual(spread(core, req, "decode"), new Set([0]));
     // Where the prefill can go remote, a local one costs d's own batch (conditional).
     const core2 = fleet(make, {

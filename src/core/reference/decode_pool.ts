@@ -114,9 +114,8 @@ export function scoreDecode(
   const self = prefillEligible(s, d) ? local : Infinity;
   const remote = considerRemote ? remoteTtft(s, d, step, minAll, prompt, self) : Infinity;
   const seatWait = seatWaitMs(s, d, output, stepNow);
-  // Likewise a shared endpoint's sequence slows a batch wherever it decodes.
-  const slowed = s.role[d] === Role.BOTH ? batchMean : seqs;
-  const decodeInterference = w * slowed * output * (step - stepNow);
+  // The request's KV slows the batch it joins: d's own (which keeps batches even).
+  const decodeInterference = w * seqs * output * (step - stepNow);
   const common = output * step + decodeInterference +
     s.costPerHour[d] * cfg[Cfg.COST_MS_PER_DOLLAR_HOUR] + seatWait;
   const ttftSlo = cfg[Cfg.SLO_TTFT_MS], tpotSlo = cfg[Cfg.SLO_TPOT_MS];
