@@ -47,7 +47,7 @@ Deno.test("Mooncake conversation, first 2,500 requests at 1x on 4+4 GPUs: predic
   );
 });
 
-Deno.test("a shared pool at saturation (2 GPUs, chat at 16 req/s, the live league's load): predictive wins goodput, TTFT p95 near round robin's (medians of 5 seeds)", async () => {
+Deno.test("a shared pool at saturation (2 GPUs, chat at 16 req/s, the live league's load): predictive wins goodput and TTFT p95 (medians of 5 seeds)", async () => {
   // Each GPU prefills for itself, so its decode steps carry other requests' prefill chunks. A
   // TPOT ratio against the bare step read those stalls as a slow GPU, largest where the batch
   // was smallest: the policy crowded one GPU and queued at the router (before, seed 2: goodput
@@ -72,6 +72,8 @@ Deno.test("a shared pool at saturation (2 GPUs, chat at 16 req/s, the live leagu
     ttft95(opt)
   } ms`;
   ok(goodput(opt) > goodput(rr) + 0.05, `goodput not better. ${detail}`);
-  ok(ttft95(opt) < 1.25 * ttft95(rr), `TTFT p95 far worse. ${detail}`);
+  // Medians: 526 ms against round robin's 639 at ABI 8, 481 since ABI 9 priced the prefill
+  // stall at the mean batch (the GPU decoding fewer sequences no longer takes every long prompt).
+  ok(ttft95(opt) < ttft95(rr), `TTFT p95 not better. ${detail}`);
   console.log(detail);
 });
