@@ -171,7 +171,6 @@ export let viewUseRemote: bool = false;
   const excess = seqs + 1 - seats;
   const seatWait = seats > 0 && excess > 0 ? excess * output * stepNow / seats : 0;
   // The delay the request's KV imposes on d's running sequences over its output.
-  // The delay the request's KV imposes on d's running sequences over its output.
   const decodeInterference = interference * seqs * output * (step - stepNow);
   const common = output * step + decodeInterference +
     f64At(base(REGION_COST_PER_HOUR), d) * costWeight + seatWait;

@@ -78,6 +78,8 @@ export interface DecodeView {
   cost: number;
   /** The remote path is the chosen one. */
   useRemote: boolean;
+  /** The decode stage's members' mean batch (`batchMean`), set by the stage's pass. */
+  batchMean: number;
 }
 
 /** Scores decode endpoint d into `out` (reused, so nothing is allocated per endpoint). */
@@ -225,6 +227,7 @@ function scoreMembers(
   let best = Infinity;
   let threshold = Infinity;
   const mean = batchMean(s, list, count);
+  view.batchMean = mean;
   for (let j = 0; j < count; j++) {
     const d = list[j];
     // An endpoint whose bound is above the tie threshold of the best so far cannot tie.
@@ -247,7 +250,7 @@ function scoreMembers(
  * The mean running batch (`activeSeqs`) over the healthy endpoints of the decode stage's
  * members, summed in member order; 0 when none is healthy (then nothing is scored).
  */
-export function batchMean(s: CoreState, list: Int32Array, count: number): number {
+function batchMean(s: CoreState, list: Int32Array, count: number): number {
   let sum = 0;
   let healthy = 0;
   for (let j = 0; j < count; j++) {

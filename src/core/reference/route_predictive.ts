@@ -10,7 +10,7 @@
  */
 import { Cfg, Disaggregation, mix32, PREFILL_DRAW_SALT, Req, Res, Status } from "../abi.ts";
 import type { CoreState } from "../state.ts";
-import { batchMean, type DecodeView, scoreDecode, scoreDecodeStage } from "./decode_pool.ts";
+import { type DecodeView, scoreDecode, scoreDecodeStage } from "./decode_pool.ts";
 import { linkClass, prefillTimeMs, transferMs, uncachedTokens } from "./model.ts";
 import { pickNearMinimum, tieThreshold } from "./pick.ts";
 import { clearGroups, scoreGroups, scorePrefillStage } from "./prefill_pool.ts";
@@ -75,6 +75,7 @@ function decideWithGroups(
     costRemote: 0,
     cost: 0,
     useRemote: false,
+    batchMean: 0,
   };
 
   const decode: Members = { list: s.decodePool, count: 0 };
@@ -87,7 +88,8 @@ function decideWithGroups(
     return writeFailure(res, noPrefill ? Status.NO_PREFILL_CAPACITY : Status.NO_DECODE_CAPACITY);
   }
 
-  scoreDecode(s, d, reqKv, minAll, now, view, batchMean(s, decode.list, decode.count));
+  // The mean of the members the stage scored last (the sample, or the pool it fell back to).
+  scoreDecode(s, d, reqKv, minAll, now, view, view.batchMean);
   let p = d;
   let transfer = 0;
   if (view.useRemote) {
