@@ -20,13 +20,30 @@ const MIN_RATIO = 1 / MAX_OBSERVED_RATIO;
  */
 export const TPOT_FULL_SAMPLE_TOKENS = 64;
 
+/**
+ * How many samples of its own an endpoint needs before its ratio counts as much as the
+ * fleet's, in EWMA windows (1 / alpha samples each): below that, the endpoint's ratio is shrunk
+ * toward the pooled ratio of every endpoint. Engines of one fleet share most of the model's
+ * error (the same engine build, the same host load), and one engine's first few streams are
+ * noise: live, at 500 streams, two identical emulators' first samples read 1.73 and 2.33, the
+ * ratio held for the whole opening burst (no stream finishes in it), and the policy put 274 of
+ * the first 461 sequences on the engine that read faster, 18 past its seat limit.
+ */
+export const POOL_PRIOR_WINDOWS = 1;
+
 export class ObservedRatios {
   readonly #measured: number[];
   readonly #predicted: number[];
+  /** Per endpoint: the sample weight it has seen (whole samples count 1). */
+  readonly #samples: number[];
+  /** Every endpoint's pairs in one average: the prior an endpoint's own ratio is shrunk to. */
+  #poolMeasured = 0;
+  #poolPredicted = 0;
 
   constructor(count: number, private readonly alpha: number) {
     this.#measured = new Array(count).fill(0);
     this.#predicted = new Array(count).fill(0);
+    this.#samples = new Array(count).fill(0);
   }
 
   /**
@@ -51,15 +68,42 @@ export class ObservedRatios {
         this.#measured[e] = a * measuredMs + (1 - a) * this.#measured[e];
         this.#predicted[e] = a * predictedMs + (1 - a) * this.#predicted[e];
       }
+      if (this.#poolPredicted === 0) {
+        this.#poolPredicted = predictedMs;
+        this.#poolMeasured = a * measuredMs + (1 - a) * predictedMs;
+      } else {
+        this.#poolMeasured = a * measuredMs + (1 - a) * this.#poolMeasured;
+        this.#poolPredicted = a * predictedMs + (1 - a) * this.#poolPredicted;
+      }
+      this.#samples[e] += Math.min(1, weight);
     }
     return this.ratio(e);
   }
 
-  /** The smoothed ratio on `e`, within [1/MAX, MAX]; 0 before the first usable pair. */
+  /**
+   * The smoothed ratio on `e`, within [1/MAX, MAX]; 0 before its first usable pair. With n
+   * samples of its own and k = POOL_PRIOR_WINDOWS / alpha, it is own + (pooled - own) x k /
+   * (n + k): the fleet's ratio until e has shown otherwise.
+   */
   ratio(e: number): number {
     const p = this.#predicted[e];
     if (!(p > 0)) return 0;
-    return Math.min(MAX_OBSERVED_RATIO, Math.max(MIN_RATIO, this.#measured[e] / p));
+    const n = this.#samples[e];
+    const k = POOL_PRIOR_WINDOWS / this.alpha;
+    const own = this.#measured[e] / p;
+    const pooled = this.#poolMeasured / this.#poolPredicted;
+    const r = own + (pooled - own) * k / (n + k);
+    return Math.min(MAX_OBSERVED_RATIO, Math.max(MIN_RATIO, r));
+  }
+
+  /** How many endpoints this tracks. */
+  get count(): number {
+    return this.#samples.length;
+  }
+
+  /** Whether `e` has had a usable pair (it has a ratio). */
+  sampled(e: number): boolean {
+    return this.#samples[e] > 0;
   }
 }
 
@@ -72,17 +116,32 @@ export class ObservedTimes {
   readonly #tpot: ObservedRatios;
   /** Per endpoint: prompt tokens whose prefill completed there, cumulative. */
   readonly #prefilled: number[];
+  /** Per endpoint: when its last TTFT / TPOT pair came (its ratio ages from there). */
+  readonly #ttftAt: number[];
+  readonly #tpotAt: number[];
 
   constructor(private readonly core: ScoringCore, count: number, alpha: number) {
     this.#ttft = new ObservedRatios(count, alpha);
     this.#tpot = new ObservedRatios(count, alpha);
     this.#prefilled = new Array(count).fill(0);
+    this.#ttftAt = new Array(count).fill(0);
+    this.#tpotAt = new Array(count).fill(0);
   }
 
   /** A first token on prefill endpoint `e`, measured and predicted from the same decision. */
   ttft(e: number, measuredMs: number, predictedMs: number, now: number): void {
-    const ratio = this.#ttft.add(e, measuredMs, predictedMs);
-    if (ratio > 0) this.core.setLoad(e, { ttftObservedRatio: ratio, ttftObservedAtMs: now });
+    if (!(this.#ttft.add(e, measuredMs, predictedMs) > 0)) return;
+    this.#ttftAt[e] = now;
+    // The pool moved: every sampled endpoint's ratio moves with it, each aging from its own
+    // last pair. Written straight into the state: `ratio` is within the range `setLoad`
+    // checks, and the times are the host's, so a per-endpoint `setLoad` (an object and its
+    // checks each) would only cost time (a fifth of a 64-GPU run's).
+    const r = this.#ttft, s = this.core.state;
+    for (let i = 0; i < r.count; i++) {
+      if (!r.sampled(i)) continue;
+      s.ttftObs[i] = r.ratio(i);
+      s.ttftObsAt[i] = this.#ttftAt[i];
+    }
   }
 
   /**
@@ -90,8 +149,14 @@ export class ObservedTimes {
    * (see TPOT_FULL_SAMPLE_TOKENS).
    */
   tpot(e: number, measuredMs: number, predictedMs: number, now: number, weight = 1): void {
-    const ratio = this.#tpot.add(e, measuredMs, predictedMs, weight);
-    if (ratio > 0) this.core.setLoad(e, { tpotObservedRatio: ratio, tpotObservedAtMs: now });
+    if (!(this.#tpot.add(e, measuredMs, predictedMs, weight) > 0)) return;
+    this.#tpotAt[e] = now;
+    const r = this.#tpot, s = this.core.state;
+    for (let i = 0; i < r.count; i++) {
+      if (!r.sampled(i)) continue;
+      s.tpotObs[i] = r.ratio(i);
+      s.tpotObsAt[i] = this.#tpotAt[i];
+    }
   }
 
   /** Prompt tokens whose prefill completed on `e` (the router's own requests). */

@@ -11,24 +11,26 @@ function policyConfig(): Float64Array {
   return out;
 }
 
-/** The part of a core ObservedTimes reads and writes. */
-function fakeCore(msPerToken: number, baseMs: number) {
-  const written: { tpotObservedRatio?: number }[] = [];
-  const core = {
-    state: {
-      decodeBaseMs: [baseMs],
-      decodeMsPerBlock: [0],
-      decodeMsPerSeq: [0],
-      activeKv: [0],
-      activeSeqs: [0],
-      kvCapacity: [1000],
-      slabMsPerBlock: [0],
-      config: policyConfig(),
-      prefillMsPerToken: [msPerToken],
-    },
-    setLoad: (_e: number, load: { tpotObservedRatio?: number }) => written.push(load),
-  } as unknown as ScoringCore;
-  return { core, written };
+/** The part of a core ObservedTimes reads and writes; `tpot()` is the TPOT ratio it wrote. */
+function fakeCore(msPerToken: number, baseMs: number, endpoints = 1) {
+  const zeros = () => new Array(endpoints).fill(0);
+  const state = {
+    decodeBaseMs: new Array(endpoints).fill(baseMs),
+    decodeMsPerBlock: zeros(),
+    decodeMsPerSeq: zeros(),
+    activeKv: zeros(),
+    activeSeqs: zeros(),
+    kvCapacity: new Array(endpoints).fill(1000),
+    slabMsPerBlock: zeros(),
+    config: policyConfig(),
+    prefillMsPerToken: new Array(endpoints).fill(msPerToken),
+    tpotObs: zeros(),
+    tpotObsAt: zeros(),
+    ttftObs: zeros(),
+    ttftObsAt: zeros(),
+  };
+  const core = { state } as unknown as ScoringCore;
+  return { core, state, tpot: (e = 0) => state.tpotObs[e] };
 }
 
 Deno.test("observed ratios: a ratio of moving averages, 0 until the first usable pair", () => {
@@ -75,21 +77,51 @@ Deno.test("observed TPOT: prefills computed beside a stream are the model's, not
   // A 10 ms step, 0.1 ms per prompt token: 1,000 prompt tokens prefilled while a 101-token
   // stream decoded stall it by 100 ms, 1 ms per token, so 11 ms per token is what the model
   // predicts for that life.
-  const { core, written } = fakeCore(0.1, 10);
+  const { core, tpot } = fakeCore(0.1, 10);
   const t = new ObservedTimes(core, 1, 0.5);
   const mark = t.decodeMark(0);
   t.prefillCompleted(0, 1000);
   t.decodeFinished(0, 11, 10, mark, 101, 0);
-  equal(written.at(-1)?.tpotObservedRatio, 1);
+  equal(tpot(), 1);
   // Against the bare step the same stream reads as a GPU 10% slower than modelled (1.1,
   // moved halfway from the prior 1 at alpha 0.5).
   const bare = fakeCore(0.1, 10);
   new ObservedTimes(bare.core, 1, 0.5).tpot(0, 11, 10, 0);
-  equal(bare.written.at(-1)?.tpotObservedRatio, 1.05);
+  equal(bare.tpot(), 1.05);
   // Prefills done before the first token are not the stream's.
-  const { core: c2, written: w2 } = fakeCore(0.1, 10);
+  const { core: c2, tpot: tpot2 } = fakeCore(0.1, 10);
   const t2 = new ObservedTimes(c2, 1, 0.5);
   t2.prefillCompleted(0, 5000);
   t2.decodeFinished(0, 10, 10, t2.decodeMark(0), 101, 0);
-  equal(w2.at(-1)?.tpotObservedRatio, 1);
+  equal(tpot2(), 1);
+});
+
+Deno.test("observed ratios: an endpoint's first samples are shrunk toward the fleet's ratio", () => {
+  // alpha 0.5: the pool counts as 1 / 0.5 = 2 samples. Endpoint 0 reads 3x its model, then
+  // endpoint 1 reads 1x: alone, 0 would be at 2 and 1 at 1.
+  const r = new ObservedRatios(2, 0.5);
+  equal(r.add(0, 30, 10), 2, "alone in the pool, its own ratio");
+  // Pool: measured 0.5 * 10 + 0.5 * 20 = 15 over predicted 10: 1.5. Endpoint 1's own ratio 1,
+  // one sample: 1 + (1.5 - 1) * 2 / 3.
+  equal(r.add(1, 10, 10), 1 + 0.5 * 2 / 3);
+  equal(r.ratio(0), 2 + (1.5 - 2) * 2 / 3, "endpoint 0 moves toward the pool too");
+  // With many samples of its own an endpoint keeps its own ratio (its model error is real).
+  for (let i = 0; i < 200; i++) r.add(0, 30, 10);
+  equal(Math.abs(r.ratio(0) - 3) < 0.03, true, `ratio ${r.ratio(0)}`);
+  equal(r.ratio(1) > 1 && r.ratio(1) < 3, true);
+});
+
+Deno.test("observed times: a pair on one endpoint rewrites every sampled one, each at its own time", () => {
+  const { core, state } = fakeCore(0.1, 10, 3);
+  const t = new ObservedTimes(core, 3, 0.5);
+  t.tpot(0, 30, 10, 100);
+  t.tpot(1, 10, 10, 200);
+  equal(state.tpotObs[0], 2 + (1.5 - 2) * 2 / 3, "endpoint 0 moved with the pool");
+  equal(state.tpotObsAt[0], 100, "and still ages from its own last pair");
+  equal(state.tpotObsAt[1], 200);
+  equal(state.tpotObs[2], 0, "an endpoint with no pair of its own has no ratio");
+  t.ttft(2, 20, 10, 300);
+  equal(state.ttftObs[2], 1.5);
+  equal(state.ttftObsAt[2], 300);
+  equal(state.tpotObs[2], 0, "TTFT and TPOT are pooled apart");
 });
