@@ -4,6 +4,7 @@
  * times"). Each is a ratio of moving averages, not a moving average of ratios, so one request
  * predicted at 0.1 ms and measured at 30 ms cannot swing it.
  */
+import { Cfg } from "./abi.ts";
 import { MAX_OBSERVED_RATIO } from "./endpoints.ts";
 import { stepModelMs as modelStepMs } from "./reference/model.ts";
 import type { ScoringCore } from "./scoring_core.ts";
@@ -21,13 +22,12 @@ const MIN_RATIO = 1 / MAX_OBSERVED_RATIO;
 export const TPOT_FULL_SAMPLE_TOKENS = 64;
 
 /**
- * How many samples of its own an endpoint needs before its ratio counts as much as the
- * fleet's, in EWMA windows (1 / alpha samples each): below that, the endpoint's ratio is shrunk
- * toward the pooled ratio of every endpoint. Engines of one fleet share most of the model's
- * error (the same engine build, the same host load), and one engine's first few streams are
- * noise: live, at 500 streams, two identical emulators' first samples read 1.73 and 2.33, the
- * ratio held for the whole opening burst (no stream finishes in it), and the policy put 274 of
- * the first 461 sequences on the engine that read faster, 18 past its seat limit.
+ * The pooled ratio's weight, in samples of one averaging window (1 / alpha each): an endpoint's
+ * ratio is shrunk toward the fleet's by k / (n + k), n its own samples (at most the (2 - alpha) /
+ * alpha an average forgetting at alpha holds). Engines of one fleet share most of the model's
+ * error, one engine's first streams are noise, and a ratio that is all its own flattens the
+ * model's load slope (docs/POLICY.md, "Predicted times"): live, at 500 streams on two identical
+ * emulators, first samples of 1.73 and 2.33 split the opening burst 274 / 187.
  */
 export const POOL_PRIOR_WINDOWS = 1;
 
@@ -75,35 +75,38 @@ export class ObservedRatios {
         this.#poolMeasured = a * measuredMs + (1 - a) * this.#poolMeasured;
         this.#poolPredicted = a * predictedMs + (1 - a) * this.#poolPredicted;
       }
-      this.#samples[e] += Math.min(1, weight);
+      // An average that forgets at alpha holds about (2 - alpha) / alpha samples' worth.
+      this.#samples[e] = Math.min(
+        (2 - this.alpha) / this.alpha,
+        this.#samples[e] + Math.min(1, weight),
+      );
     }
     return this.ratio(e);
   }
 
   /**
-   * The smoothed ratio on `e`, within [1/MAX, MAX]; 0 before its first usable pair. With n
-   * samples of its own and k = POOL_PRIOR_WINDOWS / alpha, it is own + (pooled - own) x k /
-   * (n + k): the fleet's ratio until e has shown otherwise.
+   * The smoothed ratio on `e`, within [1/MAX, MAX]. With n samples of its own and k =
+   * POOL_PRIOR_WINDOWS / alpha, it is own + (pooled - own) x k / (n + k): the fleet's ratio
+   * until e has shown otherwise. Without a pair of its own, or with `ownFresh` false (its own
+   * pairs are too old to count), it is the pooled ratio; 0 before any endpoint's first pair.
    */
-  ratio(e: number): number {
-    const p = this.#predicted[e];
-    if (!(p > 0)) return 0;
-    const n = this.#samples[e];
-    const k = POOL_PRIOR_WINDOWS / this.alpha;
-    const own = this.#measured[e] / p;
+  ratio(e: number, ownFresh = true): number {
+    if (!(this.#poolPredicted > 0)) return 0;
     const pooled = this.#poolMeasured / this.#poolPredicted;
-    const r = own + (pooled - own) * k / (n + k);
+    const p = this.#predicted[e];
+    let r = pooled;
+    if (ownFresh && p > 0) {
+      const n = this.#samples[e];
+      const k = POOL_PRIOR_WINDOWS / this.alpha;
+      const own = this.#measured[e] / p;
+      r = own + (pooled - own) * k / (n + k);
+    }
     return Math.min(MAX_OBSERVED_RATIO, Math.max(MIN_RATIO, r));
   }
 
   /** How many endpoints this tracks. */
   get count(): number {
     return this.#samples.length;
-  }
-
-  /** Whether `e` has had a usable pair (it has a ratio). */
-  sampled(e: number): boolean {
-    return this.#samples[e] > 0;
   }
 }
 
@@ -116,7 +119,7 @@ export class ObservedTimes {
   readonly #tpot: ObservedRatios;
   /** Per endpoint: prompt tokens whose prefill completed there, cumulative. */
   readonly #prefilled: number[];
-  /** Per endpoint: when its last TTFT / TPOT pair came (its ratio ages from there). */
+  /** Per endpoint: when its last TTFT / TPOT pair came (-Infinity: never). */
   readonly #ttftAt: number[];
   readonly #tpotAt: number[];
 
@@ -124,23 +127,21 @@ export class ObservedTimes {
     this.#ttft = new ObservedRatios(count, alpha);
     this.#tpot = new ObservedRatios(count, alpha);
     this.#prefilled = new Array(count).fill(0);
-    this.#ttftAt = new Array(count).fill(0);
-    this.#tpotAt = new Array(count).fill(0);
+    this.#ttftAt = new Array(count).fill(-Infinity);
+    this.#tpotAt = new Array(count).fill(-Infinity);
   }
 
   /** A first token on prefill endpoint `e`, measured and predicted from the same decision. */
   ttft(e: number, measuredMs: number, predictedMs: number, now: number): void {
-    if (!(this.#ttft.add(e, measuredMs, predictedMs) > 0)) return;
-    this.#ttftAt[e] = now;
-    // The pool moved: every sampled endpoint's ratio moves with it, each aging from its own
-    // last pair. Written straight into the state: `ratio` is within the range `setLoad`
-    // checks, and the times are the host's, so a per-endpoint `setLoad` (an object and its
-    // checks each) would only cost time (a fifth of a 64-GPU run's).
-    const r = this.#ttft, s = this.core.state;
-    for (let i = 0; i < r.count; i++) {
-      if (!r.sampled(i)) continue;
-      s.ttftObs[i] = r.ratio(i);
-      s.ttftObsAt[i] = this.#ttftAt[i];
+    if (this.#ttft.add(e, measuredMs, predictedMs) > 0) {
+      this.#ttftAt[e] = now;
+      this.#write(
+        this.#ttft,
+        this.#ttftAt,
+        this.core.state.ttftObs,
+        this.core.state.ttftObsAt,
+        now,
+      );
     }
   }
 
@@ -149,13 +150,42 @@ export class ObservedTimes {
    * (see TPOT_FULL_SAMPLE_TOKENS).
    */
   tpot(e: number, measuredMs: number, predictedMs: number, now: number, weight = 1): void {
-    if (!(this.#tpot.add(e, measuredMs, predictedMs, weight) > 0)) return;
-    this.#tpotAt[e] = now;
-    const r = this.#tpot, s = this.core.state;
+    if (this.#tpot.add(e, measuredMs, predictedMs, weight) > 0) {
+      this.#tpotAt[e] = now;
+      this.#write(
+        this.#tpot,
+        this.#tpotAt,
+        this.core.state.tpotObs,
+        this.core.state.tpotObsAt,
+        now,
+      );
+    }
+  }
+
+  /** Whether the router measured a TTFT / TPOT pair of its own on `e` within the telemetry age. */
+  ownFresh(kind: "ttft" | "tpot", e: number, now: number): boolean {
+    const at = kind === "ttft" ? this.#ttftAt : this.#tpotAt;
+    return now - at[e] <= this.core.state.config[Cfg.TELEMETRY_MAX_AGE_MS];
+  }
+
+  /**
+   * The pool moved: every endpoint's ratio moves with it, stamped now (the fleet's ratio is as
+   * fresh as its last pair); an endpoint's own pairs count while they are fresh. Written
+   * straight into the state: the ratios are within the range `setLoad` checks and the time is
+   * the host's, and a `setLoad` per endpoint (an object and its checks each) cost a fifth of a
+   * 64-GPU simulation's time.
+   */
+  #write(
+    r: ObservedRatios,
+    at: number[],
+    obs: Float64Array | number[],
+    obsAt: Float64Array | number[],
+    now: number,
+  ): void {
+    const maxAge = this.core.state.config[Cfg.TELEMETRY_MAX_AGE_MS];
     for (let i = 0; i < r.count; i++) {
-      if (!r.sampled(i)) continue;
-      s.tpotObs[i] = r.ratio(i);
-      s.tpotObsAt[i] = this.#tpotAt[i];
+      obs[i] = r.ratio(i, now - at[i] <= maxAge);
+      obsAt[i] = now;
     }
   }
 

@@ -219,12 +219,12 @@ export class LoadBook {
     now: number,
   ): void {
     const s = this.core.state;
-    const fresh = (at: number) => now - at <= this.core.config.telemetryMaxAgeMs;
-    if (ttftMs !== null && !(s.ttftObs[i] > 0 && fresh(s.ttftObsAt[i]))) {
+    // Its own pairs, not the fleet's ratio the endpoint also holds (src/core/observed_ratios.ts).
+    if (ttftMs !== null && !this.#observed.ownFresh("ttft", i, now)) {
       const predicted = (s.queuedPrefill[i] + meanPromptTokens) * s.prefillMsPerToken[i];
       this.#observed.ttft(i, ttftMs, predicted, now);
     }
-    if (tpotMs !== null && !(s.tpotObs[i] > 0 && fresh(s.tpotObsAt[i]))) {
+    if (tpotMs !== null && !this.#observed.ownFresh("tpot", i, now)) {
       const predicted = stepModelMs(s, i, s.activeKv[i], s.activeSeqs[i]);
       this.#observed.tpot(i, tpotMs, predicted, now);
     }

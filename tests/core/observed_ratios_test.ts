@@ -33,14 +33,15 @@ function fakeCore(msPerToken: number, baseMs: number, endpoints = 1) {
   return { core, state, tpot: (e = 0) => state.tpotObs[e] };
 }
 
-Deno.test("observed ratios: a ratio of moving averages, 0 until the first usable pair", () => {
+Deno.test("observed ratios: a ratio of moving averages, 0 until the first usable pair anywhere", () => {
   const r = new ObservedRatios(2, 0.5);
   equal(r.ratio(0), 0);
   // The model is the prior: the first pair moves ratio 1 by alpha, (0.5 * 30 + 0.5 * 10) / 10.
   equal(r.add(0, 30, 10), 2, "the first pair starts from the model");
   // (0.5 * 10 + 0.5 * 20) / (0.5 * 10 + 0.5 * 10) = 1.5: one fast request halves the excess.
   equal(r.add(0, 10, 10), 1.5);
-  equal(r.ratio(1), 0, "endpoints are independent");
+  equal(r.ratio(1), 1.5, "an endpoint with no pair of its own has the pooled ratio");
+  equal(new ObservedRatios(2, 0.5).ratio(1), 0, "no ratio before any pair");
 });
 
 Deno.test("observed ratios: a tiny prediction cannot swing the ratio", () => {
@@ -111,17 +112,36 @@ Deno.test("observed ratios: an endpoint's first samples are shrunk toward the fl
   equal(r.ratio(1) > 1 && r.ratio(1) < 3, true);
 });
 
-Deno.test("observed times: a pair on one endpoint rewrites every sampled one, each at its own time", () => {
+Deno.test("observed times: a pair on one endpoint rewrites every endpoint's ratio", () => {
   const { core, state } = fakeCore(0.1, 10, 3);
   const t = new ObservedTimes(core, 3, 0.5);
   t.tpot(0, 30, 10, 100);
+  equal(state.tpotObs[2], 2, "an endpoint with no pair of its own takes the fleet's ratio");
   t.tpot(1, 10, 10, 200);
   equal(state.tpotObs[0], 2 + (1.5 - 2) * 2 / 3, "endpoint 0 moved with the pool");
-  equal(state.tpotObsAt[0], 100, "and still ages from its own last pair");
-  equal(state.tpotObsAt[1], 200);
-  equal(state.tpotObs[2], 0, "an endpoint with no pair of its own has no ratio");
-  t.ttft(2, 20, 10, 300);
-  equal(state.ttftObs[2], 1.5);
-  equal(state.ttftObsAt[2], 300);
-  equal(state.tpotObs[2], 0, "TTFT and TPOT are pooled apart");
+  equal(state.tpotObs[2], 1.5);
+  equal(state.tpotObsAt[0], 200, "the fleet's ratio is as fresh as its last pair");
+  equal(t.ownFresh("tpot", 0, 1100), true);
+  equal(t.ownFresh("tpot", 2, 200), false, "no pair of its own");
+  // Past the telemetry age (1,000 ms by default) an endpoint's own pairs stop counting.
+  t.tpot(1, 10, 10, 1200);
+  equal(t.ownFresh("tpot", 0, 1200), false);
+  equal(state.tpotObs[0], state.tpotObs[2], "endpoint 0's stale pairs: the fleet's ratio");
+  equal(state.ttftObs[0], 0, "TTFT and TPOT are pooled apart");
+  t.ttft(2, 20, 10, 1300);
+  equal(state.ttftObs[0], 1.5);
+});
+
+Deno.test("observed ratios: a truly slower engine is still told apart, partly", () => {
+  // alpha 0.2: own samples stop counting past (2 - 0.2) / 0.2 = 9, the pool weighs 5. One
+  // engine 2x its model, one at it, equal traffic: the pool settles near 1.5, so the ratios near
+  // 2 - 0.5 x 5 / 14 and 1 + 0.5 x 5 / 14.
+  const r = new ObservedRatios(2, 0.2);
+  for (let i = 0; i < 200; i++) {
+    r.add(0, 20, 10);
+    r.add(1, 10, 10);
+  }
+  const slow = r.ratio(0), fast = r.ratio(1);
+  equal(Math.abs(slow - (2 - 0.5 * 5 / 14)) < 0.02, true, `slow ${slow}`);
+  equal(Math.abs(fast - (1 + 0.5 * 5 / 14)) < 0.02, true, `fast ${fast}`);
 });
