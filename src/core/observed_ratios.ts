@@ -133,16 +133,7 @@ export class ObservedTimes {
 
   /** A first token on prefill endpoint `e`, measured and predicted from the same decision. */
   ttft(e: number, measuredMs: number, predictedMs: number, now: number): void {
-    if (this.#ttft.add(e, measuredMs, predictedMs) > 0) {
-      this.#ttftAt[e] = now;
-      this.#write(
-        this.#ttft,
-        this.#ttftAt,
-        this.core.state.ttftObs,
-        this.core.state.ttftObsAt,
-        now,
-      );
-    }
+    this.#pair("ttft", e, measuredMs, predictedMs, now, 1);
   }
 
   /**
@@ -150,16 +141,7 @@ export class ObservedTimes {
    * (see TPOT_FULL_SAMPLE_TOKENS).
    */
   tpot(e: number, measuredMs: number, predictedMs: number, now: number, weight = 1): void {
-    if (this.#tpot.add(e, measuredMs, predictedMs, weight) > 0) {
-      this.#tpotAt[e] = now;
-      this.#write(
-        this.#tpot,
-        this.#tpotAt,
-        this.core.state.tpotObs,
-        this.core.state.tpotObsAt,
-        now,
-      );
-    }
+    this.#pair("tpot", e, measuredMs, predictedMs, now, weight);
   }
 
   /** Whether the router measured a TTFT / TPOT pair of its own on `e` within the telemetry age. */
@@ -169,20 +151,27 @@ export class ObservedTimes {
   }
 
   /**
-   * The pool moved: every endpoint's ratio moves with it, stamped now (the fleet's ratio is as
-   * fresh as its last pair); an endpoint's own pairs count while they are fresh. Written
-   * straight into the state: the ratios are within the range `setLoad` checks and the time is
-   * the host's, and a `setLoad` per endpoint (an object and its checks each) cost a fifth of a
-   * 64-GPU simulation's time.
+   * One pair on `e`. It moves the pool, so every endpoint's ratio moves with it, stamped now
+   * (the fleet's ratio is as fresh as its last pair); an endpoint's own pairs count while they
+   * are fresh. Written straight into the state: the ratios are within the range `setLoad`
+   * checks and the time is the host's, and a `setLoad` per endpoint (an object and its checks
+   * each) cost a fifth of a 64-GPU simulation's time.
    */
-  #write(
-    r: ObservedRatios,
-    at: number[],
-    obs: Float64Array | number[],
-    obsAt: Float64Array | number[],
+  #pair(
+    kind: "ttft" | "tpot",
+    e: number,
+    measuredMs: number,
+    predictedMs: number,
     now: number,
+    weight: number,
   ): void {
-    const maxAge = this.core.state.config[Cfg.TELEMETRY_MAX_AGE_MS];
+    const s = this.core.state;
+    const [r, at, obs, obsAt] = kind === "ttft"
+      ? [this.#ttft, this.#ttftAt, s.ttftObs, s.ttftObsAt]
+      : [this.#tpot, this.#tpotAt, s.tpotObs, s.tpotObsAt];
+    if (!(r.add(e, measuredMs, predictedMs, weight) > 0)) return;
+    at[e] = now;
+    const maxAge = s.config[Cfg.TELEMETRY_MAX_AGE_MS];
     for (let i = 0; i < r.count; i++) {
       obs[i] = r.ratio(i, now - at[i] <= maxAge);
       obsAt[i] = now;
