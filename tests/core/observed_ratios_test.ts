@@ -145,3 +145,21 @@ Deno.test("observed ratios: a truly slower engine is still told apart, partly", 
   equal(Math.abs(slow - (2 - 0.5 * 5 / 14)) < 0.02, true, `slow ${slow}`);
   equal(Math.abs(fast - (1 + 0.5 * 5 / 14)) < 0.02, true, `fast ${fast}`);
 });
+
+Deno.test("observed ratios: equal measured steps on unequal batches still read the fuller engine as slower", () => {
+  // Live (500 streams, two emulators): both measured ~80 ms per token with 266 and 234
+  // sequences, where the model has 62 and 56 ms. A ratio that is all the engine's own scales
+  // both predictions to the same 80 ms, so nothing told the router the fuller engine was fuller.
+  const r = new ObservedRatios(2, 0.2);
+  for (let i = 0; i < 100; i++) {
+    r.add(0, 80, 62);
+    r.add(1, 80, 56);
+  }
+  const fuller = 62 * r.ratio(0), emptier = 56 * r.ratio(1);
+  equal(fuller > emptier + 2, true, `predicted steps ${fuller} and ${emptier}`);
+  equal(
+    Math.abs(fuller - 80) < 3 && Math.abs(emptier - 80) < 3,
+    true,
+    "both near what they measure",
+  );
+});
