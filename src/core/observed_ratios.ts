@@ -50,37 +50,38 @@ export class ObservedRatios {
    * Adds one request's measured and predicted time (ms) on endpoint `e`, as `weight` (0..1) of
    * a sample: its weight in the averages is 1 - (1 - alpha)^weight (alpha for a whole sample).
    * Returns the ratio now. A pair that is not finite, or a prediction that is not positive,
-   * changes nothing.
+   * changes nothing and returns 0 (so a host does not count it as a fresh pair of e's own).
    */
   add(e: number, measuredMs: number, predictedMs: number, weight = 1): number {
     if (
-      Number.isFinite(measuredMs) && measuredMs >= 0 && Number.isFinite(predictedMs) &&
-      predictedMs > 0 && weight > 0
+      !(Number.isFinite(measuredMs) && measuredMs >= 0 && Number.isFinite(predictedMs) &&
+        predictedMs > 0 && weight > 0)
     ) {
-      const a = weight >= 1 ? this.alpha : 1 - Math.pow(1 - this.alpha, weight);
-      if (this.#predicted[e] === 0) {
-        // The first pair: the model is the prior (ratio 1), the sample moves it by alpha, as
-        // every later one does. Started at the sample, one outlier (a cold engine's first
-        // streams measured 7x their model live) set the ratio alone until several more came.
-        this.#predicted[e] = predictedMs;
-        this.#measured[e] = a * measuredMs + (1 - a) * predictedMs;
-      } else {
-        this.#measured[e] = a * measuredMs + (1 - a) * this.#measured[e];
-        this.#predicted[e] = a * predictedMs + (1 - a) * this.#predicted[e];
-      }
-      if (this.#poolPredicted === 0) {
-        this.#poolPredicted = predictedMs;
-        this.#poolMeasured = a * measuredMs + (1 - a) * predictedMs;
-      } else {
-        this.#poolMeasured = a * measuredMs + (1 - a) * this.#poolMeasured;
-        this.#poolPredicted = a * predictedMs + (1 - a) * this.#poolPredicted;
-      }
-      // An average that forgets at alpha holds about (2 - alpha) / alpha samples' worth.
-      this.#samples[e] = Math.min(
-        (2 - this.alpha) / this.alpha,
-        this.#samples[e] + Math.min(1, weight),
-      );
+      return 0;
     }
+    const a = weight >= 1 ? this.alpha : 1 - Math.pow(1 - this.alpha, weight);
+    if (this.#predicted[e] === 0) {
+      // The first pair: the model is the prior (ratio 1), the sample moves it by alpha, as
+      // every later one does. Started at the sample, one outlier (a cold engine's first
+      // streams measured 7x their model live) set the ratio alone until several more came.
+      this.#predicted[e] = predictedMs;
+      this.#measured[e] = a * measuredMs + (1 - a) * predictedMs;
+    } else {
+      this.#measured[e] = a * measuredMs + (1 - a) * this.#measured[e];
+      this.#predicted[e] = a * predictedMs + (1 - a) * this.#predicted[e];
+    }
+    if (this.#poolPredicted === 0) {
+      this.#poolPredicted = predictedMs;
+      this.#poolMeasured = a * measuredMs + (1 - a) * predictedMs;
+    } else {
+      this.#poolMeasured = a * measuredMs + (1 - a) * this.#poolMeasured;
+      this.#poolPredicted = a * predictedMs + (1 - a) * this.#poolPredicted;
+    }
+    // An average that forgets at alpha holds about (2 - alpha) / alpha samples' worth.
+    this.#samples[e] = Math.min(
+      (2 - this.alpha) / this.alpha,
+      this.#samples[e] + Math.min(1, weight),
+    );
     return this.ratio(e);
   }
 

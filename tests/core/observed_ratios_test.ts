@@ -163,3 +163,15 @@ Deno.test("observed ratios: equal measured steps on unequal batches still read t
     "both near what they measure",
   );
 });
+
+Deno.test("observed times: an unusable pair neither moves a ratio nor makes it fresh", () => {
+  const { core, state } = fakeCore(0.1, 10, 2);
+  const t = new ObservedTimes(core, 2, 0.5);
+  t.tpot(0, 30, 10, 100);
+  const before = state.tpotObs[0];
+  t.tpot(0, NaN, 10, 1500);
+  t.tpot(0, 30, 0, 1500);
+  equal(state.tpotObs[0], before);
+  equal(state.tpotObsAt[0], 100, "still stamped at the last usable pair");
+  equal(t.ownFresh("tpot", 0, 1500), false, "its own pairs are as old as the last usable one");
+});
