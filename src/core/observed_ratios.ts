@@ -32,17 +32,20 @@ export const TPOT_FULL_SAMPLE_TOKENS = 64;
 export const POOL_PRIOR_WINDOWS = 1;
 
 export class ObservedRatios {
+  /**
+   * Per endpoint, then one more slot (`#pool`, index `count`): every endpoint's pairs in one
+   * average, the prior an endpoint's own ratio is shrunk to.
+   */
   readonly #measured: number[];
   readonly #predicted: number[];
+  readonly #pool: number;
   /** Per endpoint: the sample weight it has seen (whole samples count 1). */
   readonly #samples: number[];
-  /** Every endpoint's pairs in one average: the prior an endpoint's own ratio is shrunk to. */
-  #poolMeasured = 0;
-  #poolPredicted = 0;
 
   constructor(count: number, private readonly alpha: number) {
-    this.#measured = new Array(count).fill(0);
-    this.#predicted = new Array(count).fill(0);
+    this.#measured = new Array(count + 1).fill(0);
+    this.#predicted = new Array(count + 1).fill(0);
+    this.#pool = count;
     this.#samples = new Array(count).fill(0);
   }
 
@@ -60,29 +63,28 @@ export class ObservedRatios {
       return 0;
     }
     const a = weight >= 1 ? this.alpha : 1 - Math.pow(1 - this.alpha, weight);
-    if (this.#predicted[e] === 0) {
-      // The first pair: the model is the prior (ratio 1), the sample moves it by alpha, as
-      // every later one does. Started at the sample, one outlier (a cold engine's first
-      // streams measured 7x their model live) set the ratio alone until several more came.
-      this.#predicted[e] = predictedMs;
-      this.#measured[e] = a * measuredMs + (1 - a) * predictedMs;
-    } else {
-      this.#measured[e] = a * measuredMs + (1 - a) * this.#measured[e];
-      this.#predicted[e] = a * predictedMs + (1 - a) * this.#predicted[e];
-    }
-    if (this.#poolPredicted === 0) {
-      this.#poolPredicted = predictedMs;
-      this.#poolMeasured = a * measuredMs + (1 - a) * predictedMs;
-    } else {
-      this.#poolMeasured = a * measuredMs + (1 - a) * this.#poolMeasured;
-      this.#poolPredicted = a * predictedMs + (1 - a) * this.#poolPredicted;
-    }
+    this.#blend(e, measuredMs, predictedMs, a);
+    this.#blend(this.#pool, measuredMs, predictedMs, a);
     // An average that forgets at alpha holds about (2 - alpha) / alpha samples' worth.
     this.#samples[e] = Math.min(
       (2 - this.alpha) / this.alpha,
       this.#samples[e] + Math.min(1, weight),
     );
     return this.ratio(e);
+  }
+
+  /** Moves slot i's averages toward one pair by `a`. */
+  #blend(i: number, measuredMs: number, predictedMs: number, a: number): void {
+    if (this.#predicted[i] === 0) {
+      // The first pair: the model is the prior (ratio 1), the sample moves it by alpha, as
+      // every later one does. Started at the sample, one outlier (a cold engine's first
+      // streams measured 7x their model live) set the ratio alone until several more came.
+      this.#predicted[i] = predictedMs;
+      this.#measured[i] = a * measuredMs + (1 - a) * predictedMs;
+    } else {
+      this.#measured[i] = a * measuredMs + (1 - a) * this.#measured[i];
+      this.#predicted[i] = a * predictedMs + (1 - a) * this.#predicted[i];
+    }
   }
 
   /**
@@ -92,8 +94,9 @@ export class ObservedRatios {
    * pairs are too old to count), it is the pooled ratio; 0 before any endpoint's first pair.
    */
   ratio(e: number, ownFresh = true): number {
-    if (!(this.#poolPredicted > 0)) return 0;
-    const pooled = this.#poolMeasured / this.#poolPredicted;
+    const pool = this.#pool;
+    if (!(this.#predicted[pool] > 0)) return 0;
+    const pooled = this.#measured[pool] / this.#predicted[pool];
     const p = this.#predicted[e];
     let r = pooled;
     if (ownFresh && p > 0) {
@@ -134,7 +137,18 @@ export class ObservedTimes {
 
   /** A first token on prefill endpoint `e`, measured and predicted from the same decision. */
   ttft(e: number, measuredMs: number, predictedMs: number, now: number): void {
-    this.#pair("ttft", e, measuredMs, predictedMs, now, 1);
+    const s = this.core.state;
+    this.#pair(
+      this.#ttft,
+      this.#ttftAt,
+      s.ttftObs,
+      s.ttftObsAt,
+      e,
+      measuredMs,
+      predictedMs,
+      now,
+      1,
+    );
   }
 
   /**
@@ -142,7 +156,18 @@ export class ObservedTimes {
    * (see TPOT_FULL_SAMPLE_TOKENS).
    */
   tpot(e: number, measuredMs: number, predictedMs: number, now: number, weight = 1): void {
-    this.#pair("tpot", e, measuredMs, predictedMs, now, weight);
+    const s = this.core.state;
+    this.#pair(
+      this.#tpot,
+      this.#tpotAt,
+      s.tpotObs,
+      s.tpotObsAt,
+      e,
+      measuredMs,
+      predictedMs,
+      now,
+      weight,
+    );
   }
 
   /** Whether the router measured a TTFT / TPOT pair of its own on `e` within the telemetry age. */
@@ -159,20 +184,19 @@ export class ObservedTimes {
    * each) cost a fifth of a 64-GPU simulation's time.
    */
   #pair(
-    kind: "ttft" | "tpot",
+    r: ObservedRatios,
+    at: number[],
+    obs: Float64Array,
+    obsAt: Float64Array,
     e: number,
     measuredMs: number,
     predictedMs: number,
     now: number,
     weight: number,
   ): void {
-    const s = this.core.state;
-    const [r, at, obs, obsAt] = kind === "ttft"
-      ? [this.#ttft, this.#ttftAt, s.ttftObs, s.ttftObsAt]
-      : [this.#tpot, this.#tpotAt, s.tpotObs, s.tpotObsAt];
     if (!(r.add(e, measuredMs, predictedMs, weight) > 0)) return;
     at[e] = now;
-    const maxAge = s.config[Cfg.TELEMETRY_MAX_AGE_MS];
+    const maxAge = this.core.state.config[Cfg.TELEMETRY_MAX_AGE_MS];
     for (let i = 0; i < r.count; i++) {
       obs[i] = r.ratio(i, now - at[i] <= maxAge);
       obsAt[i] = now;
